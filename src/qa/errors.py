@@ -1,0 +1,56 @@
+"""Typed errors raised by qa; each message names the problem and the fix."""
+
+from __future__ import annotations
+
+__all__ = [
+    "QAError",
+    "ConfigError",
+    "CorpusError",
+    "IndexNotFoundError",
+    "IndexMismatchError",
+    "IndexCorruptError",
+    "IndexLockedError",
+    "ModelError",
+    "CitationError",
+    "InputError",
+]
+
+
+class QAError(Exception):
+    """Base class for every error qa raises on purpose."""
+
+
+class ConfigError(QAError):
+    """A setting has an invalid value."""
+
+
+class CorpusError(QAError):
+    """The corpus folder is missing, empty or unreadable."""
+
+
+class IndexNotFoundError(QAError):
+    """No index exists in the index folder."""
+
+
+class IndexMismatchError(QAError):
+    """The index was built with a different model or chunk settings."""
+
+
+class IndexCorruptError(QAError):
+    """An index file is missing, truncated or fails its checksum."""
+
+
+class IndexLockedError(QAError):
+    """Another process is writing the index."""
+
+
+class ModelError(QAError):
+    """The embedding model cannot be found or loaded."""
+
+
+class CitationError(QAError):
+    """A passage does not equal the slice of its source document it claims to be."""
+
+
+class InputError(QAError):
+    """A question file or question is malformed."""

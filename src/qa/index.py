@@ -1,0 +1,264 @@
+"""A built index snapshot: passages, vectors, BM25, documents and the manifest that ties them.
+
+Files of one snapshot (see `storage` for the folder layout):
+    manifest.json     model identity, dimension, settings, documents, checksums
+    passages.jsonl    the passage table; row i is vector id i and BM25 document i
+    documents.jsonl   each document's text exactly as indexed (citations slice it)
+    vectors.npy       float32 (n, d) L2-normalised passage vectors
+    index.faiss       the FAISS index over those vectors
+    bm25/             the bm25s index over the same rows
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from qa.config import IndexSettings
+from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from qa.lexical import BM25Index
+from qa.storage import IndexStore, file_sha256
+from qa.types import Document, Passage
+from qa.vectors import VectorIndex
+
+__all__ = ["FORMAT_VERSION", "Index", "StaleReport", "VERIFY_HASH_LIMIT"]
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+# Files up to this total size are hashed on every load; larger ones get a size check
+# (hash them with `qa check`).
+VERIFY_HASH_LIMIT = 512 * 1024 * 1024
+
+
+@dataclass
+class StaleReport:
+    """Corpus files that differ from what the index was built from."""
+
+    changed: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.added or self.removed)
+
+    def describe(self) -> str:
+        parts = []
+        for what, names in (("changed", self.changed), ("new", self.added), ("deleted", self.removed)):
+            if names:
+                shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+                parts.append(f"{what}: {shown}")
+        return "; ".join(parts)
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def snapshot_files(folder: Path) -> dict[str, dict[str, Any]]:
+    """Checksums of every file in a snapshot except the manifest."""
+    out: dict[str, dict[str, Any]] = {}
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and p.name != MANIFEST:
+            out[p.relative_to(folder).as_posix()] = {"size": p.stat().st_size, "sha256": file_sha256(p)}
+    return out
+
+
+def verify_files(folder: Path, files: dict[str, dict[str, Any]], *, hash_limit: int) -> None:
+    """Raise IndexCorruptError if a listed file is missing, resized or (when small) altered."""
+    fix = "run `qa index --rebuild` to rebuild it"
+    total = 0
+    for rel, meta in files.items():
+        p = folder / rel
+        try:
+            size = p.stat().st_size
+        except FileNotFoundError:
+            raise IndexCorruptError(f"index file {rel} is missing in {folder}; {fix}") from None
+        if size != meta["size"]:
+            raise IndexCorruptError(
+                f"index file {rel} is {size} bytes, expected {meta['size']} (truncated or altered); {fix}"
+            )
+        total += size
+    if total > hash_limit:
+        logger.info("index is %d bytes; skipped checksums on load (run `qa check`)", total)
+        return
+    for rel, meta in files.items():
+        if file_sha256(folder / rel) != meta["sha256"]:
+            raise IndexCorruptError(f"index file {rel} fails its checksum (corrupted); {fix}")
+
+
+class Index:
+    """A loaded, read-only index snapshot. Build new ones with `qa.indexing.build_index`."""
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        manifest: dict[str, Any],
+        documents: dict[str, Document],
+        passages: list[Passage],
+        vectors: VectorIndex,
+        bm25: BM25Index,
+    ) -> None:
+        self.path = path
+        self.manifest = manifest
+        self.documents = documents
+        self.passages = passages
+        self.vectors = vectors
+        self.bm25 = bm25
+        self.settings = IndexSettings.from_dict(manifest["settings"])
+        self.model_name: str = manifest["model"]["name"]
+        self.model_fingerprint: str = manifest["model"]["fingerprint"]
+        self._row_of = {p.passage_id: i for i, p in enumerate(passages)}
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    def row_of(self, passage_id: str) -> int:
+        return self._row_of[passage_id]
+
+    @classmethod
+    def load(cls, index_dir: Path, *, verify: bool = True, hash_limit: int = VERIFY_HASH_LIMIT) -> Index:
+        """Load the live snapshot of `index_dir`.
+
+        Raises:
+            IndexNotFoundError: nothing was ever built there.
+            IndexCorruptError: a file is missing, truncated or fails its checksum.
+        """
+        store = IndexStore(index_dir)
+        for attempt in range(3):
+            folder = store.current()
+            if folder is None:
+                raise IndexNotFoundError(
+                    f"no index in {str(index_dir)!r}; run `qa index` first "
+                    "(or `qa index --corpus DIR --index DIR`)"
+                )
+            try:
+                return cls._load_folder(folder, verify=verify, hash_limit=hash_limit)
+            except FileNotFoundError:
+                # A writer replaced the snapshot between reading CURRENT and its files.
+                if attempt == 2 or store.current() == folder:
+                    raise IndexCorruptError(
+                        f"index snapshot {folder} is incomplete; run `qa index --rebuild`"
+                    ) from None
+        raise AssertionError("unreachable")
+
+    @classmethod
+    def _load_folder(cls, folder: Path, *, verify: bool, hash_limit: int) -> Index:
+        try:
+            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise IndexCorruptError(
+                f"{folder / MANIFEST} is not valid JSON ({exc}); run `qa index --rebuild`"
+            ) from None
+        if manifest.get("format") != FORMAT_VERSION:
+            raise IndexMismatchError(
+                f"index format {manifest.get('format')} is not supported by this qa "
+                f"(expects {FORMAT_VERSION}); run `qa index --rebuild`"
+            )
+        if verify:
+            verify_files(folder, manifest["files"], hash_limit=hash_limit)
+        try:
+            documents = {}
+            for d in read_jsonl(folder / "documents.jsonl"):
+                d.pop("indexed_at", None)
+                d["page_starts"] = tuple(d.get("page_starts") or ())
+                documents[d["doc_id"]] = Document(**d)
+            passages = [Passage.from_dict(p) for p in read_jsonl(folder / "passages.jsonl")]
+            vectors = VectorIndex.load(folder / "index.faiss", manifest["faiss"]["type"])
+            bm25 = BM25Index.load(folder / "bm25")
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+            raise IndexCorruptError(
+                f"index snapshot {folder} cannot be read ({exc}); run `qa index --rebuild`"
+            ) from None
+        if vectors.size != len(passages) or bm25.size not in (len(passages), 0):
+            raise IndexCorruptError(
+                f"index snapshot {folder} is inconsistent: {len(passages)} passages, "
+                f"{vectors.size} vectors, {bm25.size} BM25 rows; run `qa index --rebuild`"
+            )
+        return cls(
+            path=folder,
+            manifest=manifest,
+            documents=documents,
+            passages=passages,
+            vectors=vectors,
+            bm25=bm25,
+        )
+
+    def load_vectors(self) -> np.ndarray:
+        """The stored passage vectors (memory-mapped), row i = passage i."""
+        return np.load(self.path / "vectors.npy", mmap_mode="r")
+
+    def check_compatible(self, *, model: str | None = None, settings: IndexSettings | None = None) -> None:
+        """Fail if an explicitly configured model or chunk setting differs from the index's."""
+        if model is not None:
+            from qa.embedding import resolve_model
+
+            name, _ = resolve_model(model)
+            if name != self.model_name:
+                raise IndexMismatchError(
+                    f"index was built with model {self.model_name}, configured model is {name}; "
+                    "run `qa index` to rebuild it with the configured model"
+                )
+        if settings is not None and settings != self.settings:
+            diff = {
+                k: (v, settings.to_dict()[k])
+                for k, v in self.settings.to_dict().items()
+                if settings.to_dict()[k] != v
+            }
+            shown = ", ".join(f"{k}: index {a!r} vs configured {b!r}" for k, (a, b) in diff.items())
+            raise IndexMismatchError(
+                f"index was built with other chunk settings ({shown}); run `qa index` to rebuild it"
+            )
+
+    def stale(self, corpus_dir: Path) -> StaleReport:
+        """Compare the corpus folder with the documents this index was built from."""
+        from qa.ingest import READERS, UnreadableFile, read_document
+
+        report = StaleReport()
+        docs = self.manifest["documents"]
+        seen: set[str] = set()
+        corpus_dir = Path(corpus_dir)
+        if not corpus_dir.is_dir():
+            return report
+        for dirpath, dirnames, filenames in os.walk(corpus_dir):
+            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
+            for name in filenames:
+                path = Path(dirpath) / name
+                if name.startswith(".") or path.suffix.lower() not in READERS:
+                    continue
+                doc_id = path.relative_to(corpus_dir).as_posix()
+                meta = docs.get(doc_id)
+                if meta is None:
+                    if doc_id not in self.manifest.get("skipped", {}):
+                        report.added.append(doc_id)
+                    continue
+                seen.add(doc_id)
+                try:
+                    st = path.stat()
+                    if [st.st_size, st.st_mtime_ns] == meta.get("stat"):
+                        continue
+                    doc = read_document(path, doc_id)
+                except (OSError, UnreadableFile):
+                    report.changed.append(doc_id)
+                    continue
+                if doc.sha256 != meta["sha256"]:
+                    report.changed.append(doc_id)
+        report.removed = sorted(set(docs) - seen)
+        report.added.sort()
+        report.changed.sort()
+        return report

@@ -1,0 +1,312 @@
+"""Build or update an index from a corpus folder, incrementally and atomically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from qa import __version__
+from qa.chunking import chunk
+from qa.config import DEFAULT_MODEL, Context, IndexSettings
+from qa.embedding import Embedder, load_embedder, model_fingerprint, resolve_model
+from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
+from qa.index import FORMAT_VERSION, MANIFEST, Index, snapshot_files, write_jsonl
+from qa.ingest import DEFAULT_MAX_BYTES, Skipped, scan_corpus
+from qa.lexical import BM25Index
+from qa.storage import IndexStore
+from qa.types import Document, Passage
+from qa.vectors import IndexType, VectorIndex, choose_index_type
+
+__all__ = ["BuildReport", "build_index", "context_text"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class BuildReport:
+    """What `build_index` did."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    passages: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    snapshot: Path | None = None
+    full_rebuild_reason: str | None = None
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.snapshot is None
+
+    def summary(self) -> str:
+        if self.up_to_date:
+            head = f"index is up to date: {len(self.unchanged)} documents, {self.passages} passages"
+        else:
+            head = (
+                f"indexed {len(self.added) + len(self.changed) + len(self.unchanged)} documents, "
+                f"{self.passages} passages ({self.embedded} embedded) in {self.seconds:.1f}s"
+            )
+        lines = [head]
+        if self.full_rebuild_reason:
+            lines.append(f"  full rebuild: {self.full_rebuild_reason}")
+        for what, names in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
+            if names:
+                lines.append(
+                    f"  {what} ({len(names)}): " + ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
+                )
+        for s in self.skipped:
+            lines.append(f"  skipped {s.path}: {s.reason}")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "unchanged": len(self.unchanged),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "passages": self.passages,
+            "embedded": self.embedded,
+            "seconds": round(self.seconds, 3),
+            "snapshot": str(self.snapshot) if self.snapshot else None,
+            "full_rebuild_reason": self.full_rebuild_reason,
+        }
+
+
+def _cut_to_tokens(text: str, embedder: Embedder, n: int) -> str:
+    spans = embedder.token_spans(text)
+    return text if len(spans) <= n else text[: spans[n - 1][1]]
+
+
+def context_text(passage: Passage, settings: IndexSettings, embedder: Embedder | None = None) -> str:
+    """The text that is embedded and BM25-indexed for a passage: context + passage."""
+    ctx = ""
+    if settings.context in (Context.TITLE.value, Context.HEADING.value):
+        ctx = passage.title
+    if settings.context == Context.HEADING.value and passage.heading and passage.heading != passage.title:
+        ctx = f"{passage.title} - {passage.heading}"
+    # Skip the context when the passage already starts with it (e.g. the title paragraph).
+    if not ctx or passage.text.startswith(ctx):
+        return passage.text
+    if embedder is not None and settings.context_tokens:
+        ctx = _cut_to_tokens(ctx, embedder, settings.context_tokens)
+    return f"{ctx}\n{passage.text}"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    *,
+    model: str | None = None,
+    settings: IndexSettings | None = None,
+    index_type: str | IndexType | None = None,
+    rebuild: bool = False,
+    embedder: Embedder | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    show_progress: bool = False,
+) -> BuildReport:
+    """Index `corpus_dir` into `index_dir`, re-embedding only what changed.
+
+    Unchanged documents keep their vectors; changed ones are re-chunked and
+    re-embedded; deleted ones are dropped. The new snapshot is written to a temporary
+    folder and published atomically, so a crash never leaves a broken index.
+
+    Args:
+        corpus_dir: folder of documents.
+        index_dir: index folder (created if missing).
+        model: model name or folder; default: the index's model, else all-MiniLM-L6-v2.
+        settings: chunk settings; default: the index's, else `IndexSettings()`.
+        index_type: FAISS index kind (`auto`, `flat`, `hnsw`, `ivfpq`).
+        rebuild: ignore the existing index and embed everything again.
+        embedder: an already loaded embedder (overrides `model`).
+        max_bytes: files larger than this are skipped.
+        show_progress: show a progress bar while embedding.
+    """
+    t0 = time.perf_counter()
+    store = IndexStore(index_dir)
+    report = BuildReport()
+    with store.lock():
+        prev: Index | None = None
+        try:
+            prev = Index.load(index_dir)
+        except IndexNotFoundError:
+            pass
+        except (IndexCorruptError, IndexMismatchError) as exc:
+            report.full_rebuild_reason = f"previous index unusable ({exc})"
+            logger.warning("previous index unusable, rebuilding: %s", exc)
+
+        # Decide what can be reused before loading the model: an up-to-date index
+        # needs only a hash of the weights, not a model load.
+        if embedder is not None:
+            if model is not None and resolve_model(model)[0] != embedder.name:
+                raise ValueError("pass either model or embedder, not both")
+            model_name, fingerprint = embedder.name, embedder.fingerprint()
+        else:
+            model_name, model_path = resolve_model(model or (prev.model_name if prev else None))
+            fingerprint = model_fingerprint(model_path)
+        if settings is None:
+            settings = prev.settings if prev else IndexSettings()
+        requested_type = index_type or (prev.manifest["faiss"].get("requested", "auto") if prev else "auto")
+
+        reuse = prev
+        if prev is not None and rebuild:
+            report.full_rebuild_reason, reuse = "--rebuild was given", None
+        elif prev is not None and prev.model_name != model_name:
+            report.full_rebuild_reason = f"model changed from {prev.model_name} to {model_name}"
+            reuse = None
+        elif prev is not None and prev.model_fingerprint != fingerprint:
+            report.full_rebuild_reason = f"weights of model {model_name} changed"
+            reuse = None
+        elif prev is not None and prev.settings != settings:
+            report.full_rebuild_reason = "chunk settings changed"
+            reuse = None
+
+        scan = scan_corpus(Path(corpus_dir), max_bytes=max_bytes)
+        report.skipped = scan.skipped
+        prev_docs = reuse.manifest["documents"] if reuse else {}
+        old_vectors = reuse.load_vectors() if reuse else None
+        prev_rows: dict[str, list[int]] = {}
+        if reuse:
+            for i, p in enumerate(reuse.passages):
+                prev_rows.setdefault(p.doc_id, []).append(i)
+
+        documents: list[Document] = sorted(scan.documents, key=lambda d: d.doc_id)
+        changed_docs = [
+            d
+            for d in documents
+            if d.doc_id not in prev_rows or prev_docs.get(d.doc_id, {}).get("sha256") != d.sha256
+        ]
+        same_type = reuse is not None and reuse.manifest["faiss"].get("requested", "auto") == str(
+            getattr(requested_type, "value", requested_type)
+        )
+        removed_any = any(d not in {x.doc_id for x in documents} for d in prev_docs)
+        if reuse is not None and not changed_docs and not removed_any and same_type:
+            report.unchanged = [d.doc_id for d in documents]
+            report.passages = len(reuse.passages)
+            report.seconds = time.perf_counter() - t0
+            return report
+        if embedder is None:
+            embedder = load_embedder(model_name if model_name != DEFAULT_MODEL else None)
+            if embedder.fingerprint() != fingerprint:
+                raise IndexMismatchError(f"model {model_name} changed while indexing; run `qa index` again")
+        settings.check_model_limit(embedder.max_tokens)
+        plan: list[tuple[Document, list[Passage], list[int] | None]] = []
+        to_embed: list[Passage] = []
+        for doc in documents:
+            meta = prev_docs.get(doc.doc_id)
+            if meta is not None and meta["sha256"] == doc.sha256 and doc.doc_id in prev_rows:
+                rows = prev_rows[doc.doc_id]
+                plan.append((doc, [reuse.passages[i] for i in rows], rows))  # type: ignore[union-attr]
+                report.unchanged.append(doc.doc_id)
+                continue
+            (report.changed if meta is not None else report.added).append(doc.doc_id)
+            passages = chunk(doc, settings=settings, token_spans=embedder.token_spans)
+            plan.append((doc, passages, None))
+            to_embed.extend(passages)
+        current_ids = {d.doc_id for d in documents}
+        report.removed = sorted(d for d in prev_docs if d not in current_ids)
+        if prev is not None and reuse is None:
+            # Everything is re-embedded; report documents by comparison with the old index.
+            old = prev.manifest["documents"]
+            report.changed = [d for d in report.added if d in old]
+            report.added = [d for d in report.added if d not in old]
+            report.removed = sorted(d for d in old if d not in current_ids)
+
+        report.passages = sum(len(p) for _, p, _ in plan)
+
+        logger.info("embedding %d passages with %s", len(to_embed), embedder.name)
+        new_vectors = embedder.embed(
+            [context_text(p, settings, embedder) for p in to_embed], show_progress=show_progress
+        )
+        report.embedded = len(to_embed)
+
+        dim = embedder.dimension
+        vectors = np.zeros((report.passages, dim), dtype=np.float32)
+        passages: list[Passage] = []
+        k = 0
+        for _doc, doc_passages, rows in plan:
+            for j, p in enumerate(doc_passages):
+                if rows is not None:
+                    vectors[len(passages)] = old_vectors[rows[j]]  # type: ignore[index]
+                else:
+                    vectors[len(passages)] = new_vectors[k]
+                    k += 1
+                passages.append(p)
+
+        tmp = store.new_snapshot()
+        try:
+            np.save(tmp / "vectors.npy", vectors)
+            kind = choose_index_type(len(passages), requested_type)
+            VectorIndex.build(vectors, kind=kind).save(tmp / "index.faiss")
+            BM25Index.build([context_text(p, settings, embedder) for p in passages]).save(tmp / "bm25")
+            write_jsonl(tmp / "passages.jsonl", [p.to_dict() for p in passages])
+            now = _now()
+            prev_meta = prev.manifest["documents"] if prev else {}
+            doc_meta = {}
+            doc_rows = []
+            for doc, doc_passages, rows in plan:
+                indexed_at = prev_meta.get(doc.doc_id, {}).get("indexed_at", now) if rows is not None else now
+                doc_meta[doc.doc_id] = {
+                    "sha256": doc.sha256,
+                    "title": doc.title,
+                    "size": doc.size,
+                    "fmt": doc.fmt,
+                    "passages": len(doc_passages),
+                    "indexed_at": indexed_at,
+                    "stat": list(scan.stats.get(doc.doc_id, (0, 0))),
+                }
+                doc_rows.append(
+                    {
+                        "doc_id": doc.doc_id,
+                        "title": doc.title,
+                        "text": doc.text,
+                        "sha256": doc.sha256,
+                        "size": doc.size,
+                        "fmt": doc.fmt,
+                        "page_starts": list(doc.page_starts),
+                    }
+                )
+            write_jsonl(tmp / "documents.jsonl", doc_rows)
+            manifest = {
+                "format": FORMAT_VERSION,
+                "qa_version": __version__,
+                "built_at": now,
+                "corpus": str(Path(corpus_dir).resolve()),
+                "model": {
+                    "name": embedder.name,
+                    "fingerprint": embedder.fingerprint(),
+                    "dimension": dim,
+                    "max_tokens": embedder.max_tokens,
+                },
+                "settings": settings.to_dict(),
+                "faiss": {
+                    "type": kind.value,
+                    "requested": str(getattr(requested_type, "value", requested_type)),
+                },
+                "bm25": {"library": "bm25s", "k1": 1.2, "b": 0.75, "stemmer": "snowball-english"},
+                "counts": {"documents": len(plan), "passages": len(passages)},
+                "documents": doc_meta,
+                "skipped": {s.path: s.reason for s in scan.skipped},
+                "files": snapshot_files(tmp),
+            }
+            (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+            report.snapshot = store.publish(tmp)
+        except BaseException:
+            # Leave the live snapshot untouched; the next writer removes the temp folder.
+            logger.error("index build failed; the previous index is unchanged")
+            raise
+        report.seconds = time.perf_counter() - t0
+        return report
