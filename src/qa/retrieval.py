@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -122,11 +123,13 @@ class Retriever:
         *,
         k: int | None = None,
         mode: str | RetrievalMode | None = None,
+        highlight: bool = False,
     ) -> list[list[Hit]]:
         """The top-k passages for each question, in input order.
 
         Hits are ordered by (-score, passage_id). In hybrid mode the score is the RRF
-        score; `Hit.scores` / `Hit.ranks` hold each signal's own score and rank.
+        score; `Hit.scores` / `Hit.ranks` hold each signal's own score and rank. With
+        `highlight`, each hit carries its best-matching sentences.
         """
         k = self.k if k is None else k
         if k < 1:
@@ -138,8 +141,11 @@ class Retriever:
         depth = max(k, self.depth)
 
         dense: list[tuple[np.ndarray, np.ndarray]] = []
-        if mode in (RetrievalMode.DENSE, RetrievalMode.HYBRID):
+        qv: np.ndarray | None = None
+        if mode in (RetrievalMode.DENSE, RetrievalMode.HYBRID) or highlight:
             qv = self.embedder.embed(list(questions))
+        if mode in (RetrievalMode.DENSE, RetrievalMode.HYBRID):
+            assert qv is not None
             scores, rows = index.vectors.search(qv, depth)
             for s, r in zip(scores, rows):
                 keep = r >= 0
@@ -156,6 +162,13 @@ class Retriever:
             if lexical:
                 signals["bm25"] = lexical[qi]
             results.append(self._merge(index, signals, mode, k))
+        if highlight:
+            from qa.highlight import highlight_hits
+
+            for qi, hits in enumerate(results):
+                if hits:
+                    marks = highlight_hits(qv[qi], hits, index.documents, self.embedder)  # type: ignore[index]
+                    results[qi] = [replace(h, highlights=m) for h, m in zip(hits, marks)]
         return results
 
     def _merge(
@@ -202,9 +215,16 @@ class Retriever:
 
     # -- answers -----------------------------------------------------------------
 
-    def ask(self, question: str, *, k: int | None = None, mode: str | RetrievalMode | None = None) -> Answer:
-        """Search one question and wrap the hits as an Answer."""
-        return self.ask_many([question], k=k, mode=mode)[0]
+    def ask(
+        self,
+        question: str,
+        *,
+        k: int | None = None,
+        mode: str | RetrievalMode | None = None,
+        highlight: bool = True,
+    ) -> Answer:
+        """Search one question and wrap the hits as an Answer (with highlights by default)."""
+        return self.ask_many([question], k=k, mode=mode, highlight=highlight)[0]
 
     def ask_many(
         self,
@@ -213,9 +233,10 @@ class Retriever:
         k: int | None = None,
         mode: str | RetrievalMode | None = None,
         qids: Sequence[str | None] | None = None,
+        highlight: bool = True,
     ) -> list[Answer]:
         """Answers for many questions, in input order."""
-        results = self.search_many(questions, k=k, mode=mode)
+        results = self.search_many(questions, k=k, mode=mode, highlight=highlight)
         qids = list(qids) if qids is not None else [None] * len(questions)
         return [
             Answer(question=q, hits=tuple(hits), answered=bool(hits), qid=qid)
