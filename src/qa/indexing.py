@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,11 +14,11 @@ import numpy as np
 
 from qa import __version__
 from qa.chunking import chunk
-from qa.config import DEFAULT_MODEL, Context, IndexSettings
+from qa.config import Context, IndexSettings
 from qa.embedding import Embedder, load_embedder, model_fingerprint, resolve_model
 from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from qa.index import FORMAT_VERSION, MANIFEST, Index, snapshot_files, write_jsonl
-from qa.ingest import DEFAULT_MAX_BYTES, Skipped, scan_corpus
+from qa.ingest import DEFAULT_MAX_BYTES, CorpusScan, Skipped, scan_corpus
 from qa.lexical import BM25Index
 from qa.storage import IndexStore
 from qa.types import Document, Passage
@@ -107,9 +108,10 @@ def _now() -> str:
 
 
 def build_index(
-    corpus_dir: Path,
+    corpus_dir: Path | None,
     index_dir: Path,
     *,
+    documents: Iterable[Document] | None = None,
     model: str | None = None,
     settings: IndexSettings | None = None,
     index_type: str | IndexType | None = None,
@@ -125,8 +127,10 @@ def build_index(
     folder and published atomically, so a crash never leaves a broken index.
 
     Args:
-        corpus_dir: folder of documents.
+        corpus_dir: folder of documents (None when `documents` is given).
         index_dir: index folder (created if missing).
+        documents: index these documents instead of reading a folder (e.g. a BEIR
+            corpus); unchanged ones (same doc_id and sha256) keep their vectors.
         model: model name or folder; default: the index's model, else all-MiniLM-L6-v2.
         settings: chunk settings; default: the index's, else `IndexSettings()`.
         index_type: FAISS index kind (`auto`, `flat`, `hnsw`, `ivfpq`).
@@ -174,7 +178,12 @@ def build_index(
             report.full_rebuild_reason = "chunk settings changed"
             reuse = None
 
-        scan = scan_corpus(Path(corpus_dir), max_bytes=max_bytes)
+        if documents is not None:
+            scan = CorpusScan(root=Path(corpus_dir or "."), documents=list(documents))
+        elif corpus_dir is None:
+            raise ValueError("pass corpus_dir or documents")
+        else:
+            scan = scan_corpus(Path(corpus_dir), max_bytes=max_bytes)
         report.skipped = scan.skipped
         prev_docs = reuse.manifest["documents"] if reuse else {}
         old_vectors = reuse.load_vectors() if reuse else None
@@ -183,29 +192,30 @@ def build_index(
             for i, p in enumerate(reuse.passages):
                 prev_rows.setdefault(p.doc_id, []).append(i)
 
-        documents: list[Document] = sorted(scan.documents, key=lambda d: d.doc_id)
+        docs: list[Document] = sorted(scan.documents, key=lambda d: d.doc_id)
         changed_docs = [
             d
-            for d in documents
+            for d in docs
             if d.doc_id not in prev_rows or prev_docs.get(d.doc_id, {}).get("sha256") != d.sha256
         ]
         same_type = reuse is not None and reuse.manifest["faiss"].get("requested", "auto") == str(
             getattr(requested_type, "value", requested_type)
         )
-        removed_any = any(d not in {x.doc_id for x in documents} for d in prev_docs)
+        current_ids = {d.doc_id for d in docs}
+        removed_any = any(d not in current_ids for d in prev_docs)
         if reuse is not None and not changed_docs and not removed_any and same_type:
-            report.unchanged = [d.doc_id for d in documents]
+            report.unchanged = [d.doc_id for d in docs]
             report.passages = len(reuse.passages)
             report.seconds = time.perf_counter() - t0
             return report
         if embedder is None:
-            embedder = load_embedder(model_name if model_name != DEFAULT_MODEL else None)
+            embedder = load_embedder(model_name)
             if embedder.fingerprint() != fingerprint:
                 raise IndexMismatchError(f"model {model_name} changed while indexing; run `qa index` again")
         settings.check_model_limit(embedder.max_tokens)
         plan: list[tuple[Document, list[Passage], list[int] | None]] = []
         to_embed: list[Passage] = []
-        for doc in documents:
+        for doc in docs:
             meta = prev_docs.get(doc.doc_id)
             if meta is not None and meta["sha256"] == doc.sha256 and doc.doc_id in prev_rows:
                 rows = prev_rows[doc.doc_id]
@@ -216,10 +226,9 @@ def build_index(
             passages = chunk(doc, settings=settings, token_spans=embedder.token_spans)
             plan.append((doc, passages, None))
             to_embed.extend(passages)
-        current_ids = {d.doc_id for d in documents}
         report.removed = sorted(d for d in prev_docs if d not in current_ids)
         if prev is not None and reuse is None:
-            # Everything is re-embedded; report documents by comparison with the old index.
+            # Everything is re-embedded; report docs by comparison with the old index.
             old = prev.manifest["documents"]
             report.changed = [d for d in report.added if d in old]
             report.added = [d for d in report.added if d not in old]
@@ -284,7 +293,7 @@ def build_index(
                 "format": FORMAT_VERSION,
                 "qa_version": __version__,
                 "built_at": now,
-                "corpus": str(Path(corpus_dir).resolve()),
+                "corpus": str(Path(corpus_dir).resolve()) if corpus_dir else None,
                 "model": {
                     "name": embedder.name,
                     "fingerprint": embedder.fingerprint(),
