@@ -207,6 +207,7 @@ def chunk(doc: Document, *, settings: IndexSettings, token_spans: TokenSpans) ->
             last is not None
             and last[-1].whole
             and unit.whole
+            and doc.page_of(last[-1].start) == doc.page_of(unit.start)  # a PDF passage cites one page
             and sum(u.tokens for u in last) < settings.min_tokens
             and sum(u.tokens for u in last) + unit.tokens <= settings.max_tokens
         ):
@@ -220,6 +221,7 @@ def chunk(doc: Document, *, settings: IndexSettings, token_spans: TokenSpans) ->
         if (
             tail[0].whole
             and prev[-1].whole
+            and doc.page_of(prev[-1].start) == doc.page_of(tail[0].start)
             and tail_tokens < settings.min_tokens
             and tail_tokens + sum(u.tokens for u in prev) <= settings.max_tokens
         ):

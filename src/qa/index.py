@@ -244,7 +244,9 @@ class Index:
                 doc_id = path.relative_to(corpus_dir).as_posix()
                 meta = docs.get(doc_id)
                 if meta is None:
-                    if doc_id not in self.manifest.get("skipped", {}):
+                    if doc_id not in self.manifest.get("skipped", {}) and doc_id not in self.manifest.get(
+                        "duplicates", {}
+                    ):
                         report.added.append(doc_id)
                     continue
                 seen.add(doc_id)

@@ -18,7 +18,7 @@ from qa.config import Context, IndexSettings
 from qa.embedding import Embedder, load_embedder, model_fingerprint, resolve_model
 from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from qa.index import FORMAT_VERSION, MANIFEST, Index, snapshot_files, write_jsonl
-from qa.ingest import DEFAULT_MAX_BYTES, CorpusScan, Skipped, scan_corpus
+from qa.ingest import DEFAULT_MAX_BYTES, CorpusScan, Duplicate, Note, Skipped, scan_corpus
 from qa.lexical import BM25Index
 from qa.storage import IndexStore
 from qa.types import Document, Passage
@@ -43,6 +43,8 @@ class BuildReport:
     seconds: float = 0.0
     snapshot: Path | None = None
     full_rebuild_reason: str | None = None
+    duplicates: list[Duplicate] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
 
     @property
     def up_to_date(self) -> bool:
@@ -66,6 +68,10 @@ class BuildReport:
                 )
         for s in self.skipped:
             lines.append(f"  skipped {s.path}: {s.reason}")
+        for d in self.duplicates:
+            lines.append(f"  skipped {d.path}: duplicate of {d.same_as} (identical text)")
+        for n in self.notes:
+            lines.append(f"  note {n.path}: {n.message}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -80,6 +86,8 @@ class BuildReport:
             "seconds": round(self.seconds, 3),
             "snapshot": str(self.snapshot) if self.snapshot else None,
             "full_rebuild_reason": self.full_rebuild_reason,
+            "duplicates": [{"path": d.path, "same_as": d.same_as} for d in self.duplicates],
+            "notes": [{"path": n.path, "message": n.message} for n in self.notes],
         }
 
 
@@ -185,6 +193,8 @@ def build_index(
         else:
             scan = scan_corpus(Path(corpus_dir), max_bytes=max_bytes)
         report.skipped = scan.skipped
+        report.duplicates = scan.duplicates
+        report.notes = scan.notes
         prev_docs = reuse.manifest["documents"] if reuse else {}
         old_vectors = reuse.load_vectors() if reuse else None
         prev_rows: dict[str, list[int]] = {}
@@ -309,6 +319,7 @@ def build_index(
                 "counts": {"documents": len(plan), "passages": len(passages)},
                 "documents": doc_meta,
                 "skipped": {s.path: s.reason for s in scan.skipped},
+                "duplicates": {d.path: d.same_as for d in scan.duplicates},
                 "files": snapshot_files(tmp),
             }
             (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
