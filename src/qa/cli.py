@@ -201,7 +201,8 @@ def _open_retriever(args: argparse.Namespace, **kwargs: Any):
     return Retriever.open(index, corpus_dir=corpus, model=args.model, **kwargs)
 
 
-def _print_answer(answer, out=sys.stdout) -> None:
+def _print_answer(answer, out=None) -> None:
+    out = out or sys.stdout
     if not answer.hits:
         out.write("No passage found.\n")
         return
@@ -213,7 +214,9 @@ def _print_answer(answer, out=sys.stdout) -> None:
         title = hit.passage.title + (f" > {hit.passage.heading}" if hit.passage.heading else "")
         out.write(f"    {title}\n")
         for para in hit.text.split("\n"):
-            wrapped = textwrap.fill(para, width=width, initial_indent="    ", subsequent_indent="    ")
+            wrapped = textwrap.fill(
+                para, width=width, initial_indent="    ", subsequent_indent="    ", break_on_hyphens=False
+            )
             out.write((wrapped or "    ") + "\n")
         out.write("\n")
 

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import re
+import threading
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
@@ -155,7 +156,19 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
+_loaded: dict[str, SentenceTransformerEmbedder] = {}
+_load_lock = threading.Lock()
+
+
 def load_embedder(model: str | None = None) -> SentenceTransformerEmbedder:
-    """Load the configured embedding model (default: the packaged all-MiniLM-L6-v2)."""
-    logger.info("loading model %s", model or DEFAULT_MODEL)
-    return SentenceTransformerEmbedder(model)
+    """Load the configured embedding model (default: the packaged all-MiniLM-L6-v2).
+
+    Models are cached per process: loading takes seconds, and one copy serves every
+    index and thread.
+    """
+    name, _ = resolve_model(model)
+    with _load_lock:
+        if name not in _loaded:
+            logger.info("loading model %s", name)
+            _loaded[name] = SentenceTransformerEmbedder(name)
+        return _loaded[name]

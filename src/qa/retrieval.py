@@ -149,7 +149,10 @@ class Retriever:
             scores, rows = index.vectors.search(qv, depth)
             for s, r in zip(scores, rows):
                 keep = r >= 0
-                dense.append((s[keep], r[keep]))
+                s, r = s[keep], r[keep]
+                # FAISS leaves the order of equal scores unspecified; make it by row.
+                order = np.lexsort((r, -s))
+                dense.append((s[order], r[order]))
         lexical: list[tuple[np.ndarray, np.ndarray]] = []
         if mode in (RetrievalMode.BM25, RetrievalMode.HYBRID):
             lexical = [index.bm25.search(q, depth) for q in questions]
