@@ -1,0 +1,434 @@
+"""The document collection behind a live retriever: list, add and remove documents, re-index, swap.
+
+Uploads are checked completely (name, type, size, text content) before anything is
+written; a rejected upload changes neither the corpus folder nor the index. Accepted
+files are saved into the corpus folder, indexed incrementally with `build_index`, and
+the retriever is switched to the new snapshot in one assignment, so questions asked
+meanwhile are answered from the previous, consistent snapshot.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import threading
+import unicodedata
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qa.embedding import Embedder
+from qa.errors import InputError
+from qa.index import Index
+from qa.indexing import BuildReport, build_index
+from qa.ingest import DEFAULT_MAX_BYTES, READERS, UnreadableFile, read_document
+from qa.retrieval import Retriever
+
+__all__ = [
+    "DEFAULT_UPLOAD_BYTES",
+    "Collection",
+    "CollectionChange",
+    "DocumentInfo",
+    "Progress",
+    "Upload",
+    "UploadLimits",
+    "UploadRejectedError",
+    "sanitize_filename",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_NAME_CHARS = 120
+
+# Progress callback: (fraction done in [0, 1], what is happening).
+Progress = Callable[[float, str], None]
+
+_UNSAFE = re.compile(r"[^\w.\- ()+,@&=]+")
+_SPACES = re.compile(r"\s+")
+
+
+class UploadRejectedError(InputError):
+    """An uploaded file was refused (name, type, size or content); nothing was changed."""
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """What an upload may be.
+
+    Args:
+        max_bytes: largest accepted file.
+        max_files: most files in one upload.
+        suffixes: accepted file name suffixes; None means every format the core reads.
+    """
+
+    max_bytes: int = DEFAULT_UPLOAD_BYTES
+    max_files: int = 50
+    suffixes: tuple[str, ...] | None = None
+
+    def accepted_suffixes(self) -> tuple[str, ...]:
+        return self.suffixes if self.suffixes is not None else tuple(sorted(READERS))
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One uploaded file: the name the user gave it and its bytes."""
+
+    name: str
+    data: bytes
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A document as the live index holds it (from the manifest)."""
+
+    doc_id: str
+    title: str
+    passages: int
+    size: int
+    indexed_at: str | None
+    fmt: str
+
+
+@dataclass
+class CollectionChange:
+    """What an add or remove did: the documents touched and the index build report."""
+
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    build: BuildReport | None = None
+
+    def summary(self) -> str:
+        parts = []
+        for what, names in (("added", self.added), ("replaced", self.replaced), ("removed", self.removed)):
+            if names:
+                parts.append(f"{what} {', '.join(names)}")
+        head = "; ".join(parts) or "no change"
+        if self.build is not None and not self.build.up_to_date:
+            head += (
+                f" - index now has {self.build.passages} passages "
+                f"({self.build.embedded} embedded in {self.build.seconds:.1f}s)"
+            )
+        return head
+
+
+def sanitize_filename(name: str, *, suffixes: Sequence[str] | None = None) -> str:
+    """A safe file name for the corpus folder, made from an uploaded file's name.
+
+    Only the last path component is kept (both `/` and `\\` separate), so the result can
+    never point outside the folder; control and unusual characters become `_`, leading
+    dots are dropped (hidden files are not indexed), and long names are shortened while
+    keeping the suffix.
+
+    Raises:
+        UploadRejectedError: nothing usable is left, or the suffix is not accepted.
+    """
+    original = name
+    name = unicodedata.normalize("NFC", str(name or ""))
+    name = re.split(r"[/\\]", name)[-1]
+    name = _SPACES.sub(" ", name)
+    name = "".join(ch if ch.isprintable() else "_" for ch in name)
+    name = _SPACES.sub(" ", _UNSAFE.sub("_", name)).strip(" .")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    suffix = f".{suffix.lower()}" if dot else ""
+    stem = stem.strip(" ._") or ""
+    accepted = tuple(s.lower() for s in (suffixes if suffixes is not None else sorted(READERS)))
+    if suffix not in accepted:
+        raise UploadRejectedError(
+            f"{original!r}: unsupported file type {suffix or '(none)'!r}; upload one of {', '.join(accepted)}"
+        )
+    if not stem:
+        raise UploadRejectedError(
+            f"{original!r} is not a usable file name; rename the file and upload it again"
+        )
+    stem = stem[: MAX_NAME_CHARS - len(suffix)].rstrip(" .")
+    return stem + suffix
+
+
+def _inside(root: Path, path: Path) -> bool:
+    root = root.resolve()
+    try:
+        path.resolve().relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+class Collection:
+    """The corpus folder and the live index of one retriever, changed together.
+
+    Writers (add, remove, sync) are serialised by a lock; readers never wait: the
+    retriever keeps answering from its current snapshot until the new one is swapped in.
+
+    Args:
+        retriever: the retriever that serves questions; it is switched to each new index.
+        corpus_dir: the folder uploads are saved into.
+        index_dir: the retriever's index folder.
+        limits: what an upload may be.
+        embedder: the model used for indexing; by default a separate instance of the
+            index's model, so indexing never shares a tokenizer with a running question.
+    """
+
+    def __init__(
+        self,
+        retriever: Retriever,
+        *,
+        corpus_dir: Path,
+        index_dir: Path,
+        limits: UploadLimits | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.retriever = retriever
+        self.corpus_dir = Path(corpus_dir)
+        self.index_dir = Path(index_dir)
+        self.limits = limits or UploadLimits()
+        if self.limits.max_bytes > DEFAULT_MAX_BYTES:
+            raise InputError(
+                f"upload limit {self.limits.max_bytes:,} bytes is over the indexer's "
+                f"{DEFAULT_MAX_BYTES:,}-byte file limit; lower it"
+            )
+        self._embedder = embedder
+        self._lock = threading.Lock()
+
+    # -- reading -------------------------------------------------------------------
+
+    @property
+    def index(self) -> Index:
+        return self.retriever.index
+
+    @property
+    def busy(self) -> bool:
+        """True while a writer is changing the collection."""
+        return self._lock.locked()
+
+    def documents(self) -> list[DocumentInfo]:
+        """The documents of the live index, by name."""
+        meta = self.index.manifest.get("documents", {})
+        return [
+            DocumentInfo(
+                doc_id=doc_id,
+                title=m.get("title", ""),
+                passages=int(m.get("passages", 0)),
+                size=int(m.get("size", 0)),
+                indexed_at=m.get("indexed_at"),
+                fmt=m.get("fmt", ""),
+            )
+            for doc_id, m in sorted(meta.items())
+        ]
+
+    # -- checking uploads ---------------------------------------------------------------
+
+    def check(self, upload: Upload) -> str:
+        """Validate one upload; return the document id (file name) it would get.
+
+        Raises:
+            UploadRejectedError: bad name or type, too large, or not readable text.
+        """
+        doc_id = sanitize_filename(upload.name, suffixes=self.limits.accepted_suffixes())
+        size = len(upload.data)
+        if size > self.limits.max_bytes:
+            raise UploadRejectedError(
+                f"{upload.name!r} is {size:,} bytes, over the {self.limits.max_bytes:,}-byte upload limit; "
+                "split it into smaller files"
+            )
+        try:
+            read_document(Path(doc_id), doc_id, max_bytes=self.limits.max_bytes, data=upload.data)
+        except UnreadableFile as exc:
+            raise UploadRejectedError(f"{upload.name!r} was not added: {exc}") from None
+        target = self.corpus_dir / doc_id
+        if not _inside(self.corpus_dir, target) or target.is_symlink() or target.is_dir():
+            raise UploadRejectedError(
+                f"{upload.name!r} cannot be saved as {doc_id!r} in the corpus folder; rename it"
+            )
+        return doc_id
+
+    def read_uploads(
+        self, paths: Sequence[Path | str], *, names: Sequence[str] | None = None
+    ) -> list[Upload]:
+        """Read uploaded files from disk, refusing oversized ones before reading them.
+
+        Args:
+            paths: where the uploaded files are (e.g. the web server's temporary copies).
+            names: the names the user gave them; default: the files' own names.
+        """
+        if len(paths) > self.limits.max_files:
+            raise UploadRejectedError(
+                f"{len(paths)} files in one upload; upload at most {self.limits.max_files} at a time"
+            )
+        uploads = []
+        for i, p in enumerate(paths):
+            p = Path(p)
+            name = names[i] if names is not None else p.name
+            try:
+                size = p.stat().st_size
+                if size > self.limits.max_bytes:
+                    raise UploadRejectedError(
+                        f"{name!r} is {size:,} bytes, over the {self.limits.max_bytes:,}-byte upload limit; "
+                        "split it into smaller files"
+                    )
+                uploads.append(Upload(name, p.read_bytes()))
+            except OSError as exc:
+                raise UploadRejectedError(
+                    f"{name!r} could not be read ({exc.strerror or exc}); upload it again"
+                ) from None
+        return uploads
+
+    # -- writing -------------------------------------------------------------------
+
+    def add(self, uploads: Sequence[Upload], *, progress: Progress | None = None) -> CollectionChange:
+        """Save uploads into the corpus folder and index them incrementally.
+
+        All files are checked first: if any is rejected, nothing is written and the
+        error lists every problem. A file with the name of an existing document
+        replaces it. If indexing fails, the written files are rolled back.
+
+        Raises:
+            UploadRejectedError: an upload was refused (nothing changed).
+        """
+        if not uploads:
+            raise UploadRejectedError("no file was uploaded; choose one or more files")
+        if len(uploads) > self.limits.max_files:
+            raise UploadRejectedError(
+                f"{len(uploads)} files in one upload; upload at most {self.limits.max_files} at a time"
+            )
+        ids: list[str] = []
+        problems: list[str] = []
+        for upload in uploads:
+            try:
+                ids.append(self.check(upload))
+            except UploadRejectedError as exc:
+                problems.append(str(exc))
+        dupes = sorted({d for d in ids if ids.count(d) > 1})
+        if dupes:
+            problems.append(f"several files would be saved as {', '.join(dupes)}; rename them")
+        if problems:
+            raise UploadRejectedError("; ".join(problems) + " - nothing was added")
+
+        with self._lock:
+            self.corpus_dir.mkdir(parents=True, exist_ok=True)
+            known = set(self.index.documents)
+            previous: dict[str, bytes | None] = {}
+            change = CollectionChange()
+            _report(progress, 0.05, "saving files")
+            try:
+                for doc_id, upload in zip(ids, uploads):
+                    target = self.corpus_dir / doc_id
+                    previous[doc_id] = target.read_bytes() if target.is_file() else None
+                    _write_atomic(target, upload.data)
+                    (change.replaced if doc_id in known else change.added).append(doc_id)
+                change.build = self._reindex(progress)
+                skipped = {s.path: s.reason for s in change.build.skipped}
+                refused = [f"{d!r}: {skipped[d]}" for d in ids if d in skipped]
+                if refused:
+                    raise UploadRejectedError("the indexer skipped " + "; ".join(refused))
+            except BaseException:
+                for doc_id, data in previous.items():
+                    target = self.corpus_dir / doc_id
+                    if data is None:
+                        target.unlink(missing_ok=True)
+                    else:
+                        _write_atomic(target, data)
+                raise
+            logger.info("collection: %s", change.summary())
+            return change
+
+    def add_files(
+        self,
+        paths: Sequence[Path | str],
+        *,
+        names: Sequence[str] | None = None,
+        progress: Progress | None = None,
+    ) -> CollectionChange:
+        """`add` for files on disk (see `read_uploads`)."""
+        return self.add(self.read_uploads(paths, names=names), progress=progress)
+
+    def remove(self, doc_ids: Sequence[str], *, progress: Progress | None = None) -> CollectionChange:
+        """Delete documents from the corpus folder and drop their passages from the index.
+
+        Raises:
+            InputError: an id is not a document of the index (nothing is removed).
+        """
+        doc_ids = list(dict.fromkeys(doc_ids))
+        if not doc_ids:
+            raise InputError("no document selected; choose the documents to remove")
+        with self._lock:
+            known = self.index.documents
+            unknown = [d for d in doc_ids if d not in known]
+            if unknown:
+                raise InputError(
+                    f"not in the index: {', '.join(map(repr, unknown))}; refresh the document list"
+                )
+            paths = [self.corpus_dir / d for d in doc_ids]
+            outside = [d for d, p in zip(doc_ids, paths) if not _inside(self.corpus_dir, p)]
+            if outside:
+                raise InputError(f"refusing to delete files outside the corpus folder: {', '.join(outside)}")
+            _report(progress, 0.05, "removing files")
+            saved = {d: p.read_bytes() for d, p in zip(doc_ids, paths) if p.is_file()}
+            for p in paths:
+                p.unlink(missing_ok=True)
+            try:
+                build = self._reindex(progress)
+            except BaseException:
+                for d, data in saved.items():
+                    _write_atomic(self.corpus_dir / d, data)
+                raise
+            change = CollectionChange(removed=doc_ids, build=build)
+            logger.info("collection: %s", change.summary())
+            return change
+
+    def sync(self, *, progress: Progress | None = None) -> CollectionChange:
+        """Re-index the corpus folder as it is now (e.g. after files were edited by hand)."""
+        with self._lock:
+            build = self._reindex(progress)
+            return CollectionChange(
+                added=list(build.added),
+                replaced=list(build.changed),
+                removed=list(build.removed),
+                build=build,
+            )
+
+    def _writer_embedder(self) -> Embedder:
+        if self._embedder is None:
+            from qa.embedding import SentenceTransformerEmbedder
+
+            # A separate instance: a fast tokenizer is not safe to share with a thread
+            # that is embedding a question at the same time.
+            self._embedder = SentenceTransformerEmbedder(self.index.model_name)
+        return self._embedder
+
+    def _reindex(self, progress: Progress | None) -> BuildReport:
+        _report(progress, 0.1, "loading the model")
+        embedder = self._writer_embedder()
+        _report(progress, 0.2, "indexing")
+        report = build_index(
+            self.corpus_dir, self.index_dir, embedder=embedder, show_progress=progress is not None
+        )
+        if not report.up_to_date:
+            _report(progress, 0.9, "loading the new index")
+            # One assignment: a question already running finishes on the old snapshot.
+            self.retriever.swap(Index.load(self.index_dir))
+        _report(progress, 1.0, "done")
+        return report
+
+
+def _report(progress: Progress | None, fraction: float, what: str) -> None:
+    if progress is not None:
+        progress(fraction, what)
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    # A hidden temporary name: a concurrent corpus scan skips it.
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
