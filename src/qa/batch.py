@@ -89,12 +89,13 @@ def _jsonl(lines: Iterable[str], max_chars: int) -> Iterator[Question | BadLine]
         except InputError as exc:
             yield BadLine(n, str(exc).split(": ", 1)[1])
             continue
-        qid = obj.get("id", obj.get("qid", f"q{n}"))
-        yield Question(str(qid), text, n)
+        qid = obj.get("id", obj.get("qid"))
+        yield Question(f"q{n}" if qid is None or str(qid).strip() == "" else str(qid), text, n)
 
 
 def _csv(text: str, max_chars: int) -> Iterator[Question | BadLine]:
-    reader = csv.reader(io.StringIO(text))
+    # strict: a stray quote is an error with a line number, not a silently merged row.
+    reader = csv.reader(io.StringIO(text), strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]
     except StopIteration:
@@ -107,14 +108,16 @@ def _csv(text: str, max_chars: int) -> Iterator[Question | BadLine]:
         return
     qcol, icol = header.index("question"), header.index("id") if "id" in header else None
     while True:
+        # A quoted field may span lines: report the line where the row starts.
+        n = reader.line_num + 1
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield BadLine(reader.line_num, f"malformed CSV ({exc})")
+            hint = "; a quote opened here is never closed" if "end of data" in str(exc) else ""
+            yield BadLine(n, f"malformed CSV ({exc}{hint})")
             continue
-        n = reader.line_num
         if not any(c.strip() for c in row):
             continue
         if len(row) != len(header):
@@ -162,6 +165,8 @@ def read_questions(
             raise InputError(f"question file {str(path)!r} is not UTF-8 text; re-save it as UTF-8") from None
     else:
         text = stream.read()
+    # Spreadsheet programs start UTF-8 files with a byte-order mark; it is not part of the header.
+    text = text.removeprefix("\ufeff")
     if suffix in (".jsonl", ".json", ".ndjson"):
         items = _jsonl(text.splitlines(), max_chars)
     elif suffix == ".csv":
