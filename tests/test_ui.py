@@ -1,0 +1,154 @@
+"""The web app's handlers, and its named API endpoint through gradio_client (fake embedder, real seeds)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+from conftest import SEEDS, FakeEmbedder
+from qa.collection import Collection
+from qa.errors import QAError
+from qa.index import Index
+from qa.indexing import build_index
+from qa.retrieval import Retriever
+from qa.ui import SEED_EXAMPLES, UIHandlers, build_app, examples_for, launch
+
+
+@pytest.fixture(scope="module")
+def seeds_setup(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("ui")
+    corpus = root / "corpus"
+    shutil.copytree(SEEDS, corpus)
+    embedder = FakeEmbedder()
+    build_index(corpus, root / "index", embedder=embedder)
+    retriever = Retriever(Index.load(root / "index"), embedder=embedder)
+    collection = Collection(retriever, corpus_dir=corpus, index_dir=root / "index", embedder=FakeEmbedder())
+    return retriever, collection
+
+
+@pytest.fixture
+def ui(seeds_setup) -> UIHandlers:
+    retriever, collection = seeds_setup
+    return UIHandlers(retriever, collection)
+
+
+def test_ask_keeps_the_session_history(ui: UIHandlers) -> None:
+    messages, views, box = ui.ask("How many US soldiers died in May?", [], 3, "bm25", False)
+    assert box == "" and len(views) == 1 and views[0].k == 3 and views[0].mode == "bm25"
+    assert "qa-signals" not in messages[1]["content"]
+    messages, views, _ = ui.ask("Who was nominated prime minister?", views, 2, "hybrid", True)
+    assert [m["role"] for m in messages] == ["user", "assistant", "user", "assistant"]
+    assert messages[0]["content"] == "How many US soldiers died in May?"
+    assert "qa-ref-1-1" in messages[1]["content"] and "qa-ref-2-1" in messages[3]["content"]
+    # The scores toggle applies to every answer of the session.
+    assert "qa-signals" in messages[1]["content"] and "qa-signals" in messages[3]["content"]
+    assert all("qa-signals" not in m["content"] for m in ui.messages(views, False))
+    with pytest.raises(QAError, match="type a question"):
+        ui.ask("   ", views, 3, "bm25", False)
+    with pytest.raises(QAError, match="unknown mode"):
+        ui.ask("q", views, 3, "sparse", False)
+    with pytest.raises(QAError, match="k=99"):
+        ui.ask("q", views, 99, "bm25", False)
+
+
+def test_user_question_is_escaped(ui: UIHandlers) -> None:
+    messages, _, _ = ui.ask("<img src=x onerror=alert(1)> soldiers", [], 1, "bm25", False)
+    assert messages[0]["content"].startswith("&lt;img")
+
+
+def test_view_opens_the_cited_passage_in_its_document(ui: UIHandlers) -> None:
+    _, views, _ = ui.ask("How many US soldiers died in May?", [], 3, "bm25", False)
+    hit = views[0].answer.hits[1]
+    out = ui.view("1-2:1712345", views)
+    doc = ui.retriever.index.documents[hit.passage.doc_id]
+    assert f"chars {hit.passage.start}-{hit.passage.end}" in out
+    assert "qa-anchor" in out and "qa-passage" in out
+    assert len(out) > len(doc.text)  # the whole document is shown
+    assert "Click a citation" in ui.view("", views)
+    assert "no longer in the conversation" in ui.view("9-1:1", views)
+    assert "Click a citation" in ui.view("1-1');alert(1)//", views)
+
+
+def test_export_last_answer_or_whole_conversation(ui: UIHandlers) -> None:
+    _, views, _ = ui.ask("How many US soldiers died in May?", [], 2, "bm25", False)
+    _, views, _ = ui.ask("Who was nominated prime minister?", views, 2, "bm25", False)
+    last, path = ui.export(views, "Last answer")
+    assert last.startswith("## 2. Who was nominated prime minister?")
+    assert Path(path).read_text(encoding="utf-8") == last
+    whole, path = ui.export(views, "Whole conversation")
+    assert "## 1. How many US soldiers" in whole and "## 2. Who was" in whole
+    assert views[0].answer.hits[0].label() in whole
+    assert ui.export([], "Last answer") == ("", None)
+
+
+def test_documents_table_and_examples(ui: UIHandlers) -> None:
+    rows = ui.documents_table()
+    assert [r[0] for r in rows] == sorted(ui.retriever.index.documents)
+    manifest = ui.retriever.index.manifest["documents"]
+    assert all(r[2] == manifest[r[0]]["passages"] for r in rows)
+    assert examples_for(ui.retriever) == [q for qs in SEED_EXAMPLES.values() for q in qs]
+    assert examples_for(ui.retriever, {"other.txt": ["q"]}) == []
+    assert ui.can_rerank == ("rerank" in __import__("inspect").signature(Retriever.ask).parameters)
+
+
+def test_upload_and_remove_through_the_handlers(seeds_setup, tmp_path: Path) -> None:
+    retriever, collection = seeds_setup
+    ui = UIHandlers(retriever, collection)
+    note = tmp_path / "otters.txt"
+    note.write_text(
+        "Otters\n\nSea otters hold hands while they sleep so they do not drift apart.\n", encoding="utf-8"
+    )
+    message = ui.upload([str(note)])
+    assert "added otters.txt" in message
+    assert "otters.txt" in ui.document_ids()
+    _, views, _ = ui.ask("why do otters hold hands", [], 1, "bm25", False)
+    assert views[0].answer.hits[0].passage.doc_id == "otters.txt"
+    bad = tmp_path / "image.png"
+    bad.write_bytes(b"\x89PNG")
+    with pytest.raises(QAError, match="unsupported file type"):
+        ui.upload([str(bad)])
+    assert "removed otters.txt" in ui.remove(["otters.txt"])
+    assert "otters.txt" not in ui.document_ids()
+
+
+# -- the named API endpoint through gradio_client -----------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_api_ask_endpoint_with_gradio_client(seeds_setup) -> None:
+    from gradio_client import Client
+
+    retriever, collection = seeds_setup
+    app = build_app(retriever, collection=collection)
+    port = _free_port()
+    launch(app, port=port, block=False, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        api = client.view_api(return_format="dict", print_info=False)
+        assert "/ask" in api["named_endpoints"]
+        assert [n for n in api["named_endpoints"]] == ["/ask"]  # UI events stay private
+        result = client.predict("How many US soldiers died in May?", 3, "bm25", api_name="/ask")
+        assert result["question"] == "How many US soldiers died in May?"
+        assert result["answered"] is True and len(result["passages"]) == 3
+        for rank, p in enumerate(result["passages"], start=1):
+            doc = retriever.index.documents[p["doc"]]
+            assert p["rank"] == rank
+            assert p["text"] == doc.text[p["start"] : p["end"]]
+            assert re.fullmatch(
+                rf"\[{rank}\] {re.escape(p['doc'])} ¶\d+(-\d+)?, chars {p['start']}-{p['end']}", p["citation"]
+            )
+        expected = retriever.ask("How many US soldiers died in May?", k=3, mode="bm25")
+        assert [p["passage_id"] for p in result["passages"]] == [h.passage_id for h in expected.hits]
+        with pytest.raises(Exception, match="unknown mode"):
+            client.predict("q", 3, "sparse", api_name="/ask")
+    finally:
+        app.close()
