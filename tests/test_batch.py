@@ -204,3 +204,15 @@ def test_cli_batch_strict_writes_nothing(seed_index_dir: Path, tmp_path: Path, s
 def test_cli_batch_with_only_bad_lines_fails(seed_index_dir: Path, tmp_path: Path, shared_model) -> None:
     qfile = _write(tmp_path, "q.txt", "   \n" + "z" * (MAX_QUESTION_CHARS + 5) + "\n")
     assert main(["batch", str(qfile), "--index", str(seed_index_dir)]) == 1
+
+
+@pytest.mark.e2e
+def test_cli_max_question_chars(seed_index_dir: Path, tmp_path: Path, shared_model, capsys) -> None:
+    qfile = _write(tmp_path, "q.txt", "Who was nominated prime minister?\n" + "w " * 40 + "\n")
+    out = tmp_path / "a.jsonl"
+    args = ["batch", str(qfile), "--index", str(seed_index_dir), "--out", str(out), "-k", "1"]
+    assert main([*args, "--max-question-chars", "50"]) == 0
+    assert [json.loads(line)["id"] for line in out.read_text().splitlines()] == ["q1"]
+    assert "line 2: the question is 79 characters, over the limit of 50" in capsys.readouterr().err
+    assert main(args) == 0
+    assert len(out.read_text().splitlines()) == 2

@@ -1,4 +1,4 @@
-"""The `qa` command line: index, ask, batch, status, serve. Thin over the library."""
+"""The `qa` command line: index, ask, batch, status, check, serve. Thin over the library."""
 
 from __future__ import annotations
 
@@ -149,6 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _search_opts(p, 10)
     p.add_argument("--strict", action="store_true", help="stop at the first malformed input line")
+    p.add_argument(
+        "--max-question-chars",
+        type=int,
+        default=2000,
+        metavar="N",
+        help="reject questions longer than N characters (default 2000)",
+    )
     p.add_argument("--batch-size", type=int, default=64, help="questions embedded per batch (default 64)")
     p.set_defaults(func=cmd_batch)
 
@@ -156,6 +163,17 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--json", action="store_true", help="print as JSON")
     p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser(
+        "check",
+        help="verify the index: every file's checksum, and every citation against its document",
+        description="Hash every file of the live index snapshot against the manifest (also on "
+        "indexes too big to hash at each load), and check that each passage is exactly the "
+        "slice of its document it cites. Exit status 1 names the first problem found.",
+    )
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("serve", help="start the web UI (builds the index first if needed)")
     _common(p)
@@ -281,9 +299,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from qa.batch import read_questions, write_answers
 
     if str(args.input) == "-":
-        questions, bad = read_questions(Path("stdin.jsonl"), strict=args.strict, stream=sys.stdin)
+        questions, bad = read_questions(
+            Path("stdin.jsonl"), strict=args.strict, stream=sys.stdin, max_chars=args.max_question_chars
+        )
     else:
-        questions, bad = read_questions(args.input, strict=args.strict)
+        questions, bad = read_questions(args.input, strict=args.strict, max_chars=args.max_question_chars)
     fmt = args.format or (args.out.suffix.lstrip(".").lower() if args.out else "jsonl")
     if fmt not in ("jsonl", "csv", "trec"):
         fmt = "jsonl"
@@ -352,6 +372,46 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"stale     {stale.describe()} - run `qa index`")
     else:
         print("stale     no: the corpus matches the index")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    import hashlib
+
+    from qa.citations import verify
+    from qa.errors import IndexCorruptError
+    from qa.index import Index
+
+    _, index_dir = _dirs(args)
+    index = Index.load(index_dir, verify=True, hash_limit=sys.maxsize)  # hash every file, whatever its size
+    manifest_docs = index.manifest["documents"]
+    for doc_id, meta in manifest_docs.items():
+        doc = index.documents.get(doc_id)
+        if doc is None or hashlib.sha256(doc.text.encode("utf-8")).hexdigest() != meta["sha256"]:
+            raise IndexCorruptError(
+                f"document {doc_id} in {index.path} does not match its manifest entry; run `qa index --rebuild`"
+            )
+    for passage in index.passages:
+        verify(passage, index.documents.get(passage.doc_id))
+    rows = index.load_vectors().shape[0]
+    if rows != len(index.passages):
+        raise IndexCorruptError(
+            f"{index.path} has {rows} vectors for {len(index.passages)} passages; run `qa index --rebuild`"
+        )
+    result = {
+        "ok": True,
+        "index": str(index.path),
+        "files": len(index.manifest["files"]),
+        "documents": len(index.documents),
+        "passages": len(index.passages),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(
+            f"OK: {index.path}: {result['files']} files match their sha256, "
+            f"{result['passages']} passages of {result['documents']} documents cite their text exactly"
+        )
     return 0
 
 

@@ -36,6 +36,8 @@ MANIFEST = "manifest.json"
 # Files up to this total size are hashed on every load; larger ones get a size check
 # (hash them with `qa check`).
 VERIFY_HASH_LIMIT = 512 * 1024 * 1024
+# Files every snapshot has; a manifest that does not list them cannot vouch for them.
+REQUIRED_FILES = frozenset({"passages.jsonl", "documents.jsonl", "vectors.npy", "index.faiss"})
 
 
 @dataclass
@@ -149,12 +151,16 @@ class Index:
                 )
             try:
                 return cls._load_folder(folder, verify=verify, hash_limit=hash_limit)
-            except FileNotFoundError:
-                # A writer replaced the snapshot between reading CURRENT and its files.
-                if attempt == 2 or store.current() == folder:
-                    raise IndexCorruptError(
-                        f"index snapshot {folder} is incomplete; run `qa index --rebuild`"
-                    ) from None
+            except (FileNotFoundError, IndexCorruptError) as exc:
+                # A writer replaced the snapshot (and removed this one) between reading
+                # CURRENT and its files: files then look missing. Read the new one.
+                if attempt < 2 and store.current() != folder:
+                    continue
+                if isinstance(exc, IndexCorruptError):
+                    raise
+                raise IndexCorruptError(
+                    f"index snapshot {folder} is incomplete; run `qa index --rebuild`"
+                ) from None
         raise AssertionError("unreachable")
 
     @classmethod
@@ -165,13 +171,22 @@ class Index:
             raise IndexCorruptError(
                 f"{folder / MANIFEST} is not valid JSON ({exc}); run `qa index --rebuild`"
             ) from None
+        if not isinstance(manifest, dict):
+            raise IndexCorruptError(f"{folder / MANIFEST} is not an index manifest; run `qa index --rebuild`")
         if manifest.get("format") != FORMAT_VERSION:
             raise IndexMismatchError(
                 f"index format {manifest.get('format')} is not supported by this qa "
                 f"(expects {FORMAT_VERSION}); run `qa index --rebuild`"
             )
         if verify:
-            verify_files(folder, manifest["files"], hash_limit=hash_limit)
+            files = manifest.get("files")
+            missing = REQUIRED_FILES - set(files) if isinstance(files, dict) else REQUIRED_FILES
+            if missing:
+                raise IndexCorruptError(
+                    f"{folder / MANIFEST} does not list {', '.join(sorted(missing))}, so they cannot "
+                    "be verified (damaged manifest); run `qa index --rebuild`"
+                )
+            verify_files(folder, files, hash_limit=hash_limit)
         try:
             documents = {}
             for d in read_jsonl(folder / "documents.jsonl"):
@@ -190,14 +205,19 @@ class Index:
                 f"index snapshot {folder} is inconsistent: {len(passages)} passages, "
                 f"{vectors.size} vectors, {bm25.size} BM25 rows; run `qa index --rebuild`"
             )
-        return cls(
-            path=folder,
-            manifest=manifest,
-            documents=documents,
-            passages=passages,
-            vectors=vectors,
-            bm25=bm25,
-        )
+        try:
+            return cls(
+                path=folder,
+                manifest=manifest,
+                documents=documents,
+                passages=passages,
+                vectors=vectors,
+                bm25=bm25,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise IndexCorruptError(
+                f"{folder / MANIFEST} lacks a field or has a bad value ({exc!r}); run `qa index --rebuild`"
+            ) from None
 
     def load_vectors(self) -> np.ndarray:
         """The stored passage vectors (memory-mapped), row i = passage i."""
