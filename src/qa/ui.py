@@ -68,7 +68,7 @@ button.qa-view:hover { background: var(--button-secondary-background-fill-hover)
 blockquote.qa-quote { white-space: pre-wrap; margin: 0 !important; padding: 2px 0 2px 10px !important;
   border-left: 3px solid var(--color-accent-soft) !important; font-style: normal; }
 .qa-best { background: #fde68a; color: #111827; border-radius: 2px; }
-.qa-also { background: #fef3c7; color: #111827; }
+.qa-also { background: #fef9e7; color: #111827; border-bottom: 2px solid #fcd34d; }
 .qa-passage { background: #dbeafe; color: #111827; }
 .qa-passage.qa-best { background: #fcd34d; }
 .qa-signals { font-size: 0.8em; color: var(--body-text-color-subdued); margin-top: 4px; }
@@ -133,7 +133,29 @@ HEAD = """
     const box = side && side.getBoundingClientRect();
     if (box && (box.top < 0 || box.top > window.innerHeight)) side.scrollIntoView({ block: 'start' });
   }
-  new MutationObserver(scrollToPassage).observe(document.documentElement, { childList: true, subtree: true });
+  function scrollParent(el) {
+    for (let p = el.parentElement; p; p = p.parentElement) {
+      const style = getComputedStyle(p);
+      if (/(auto|scroll)/.test(style.overflowY) && p.scrollHeight > p.clientHeight) return p;
+    }
+    return null;
+  }
+  // A new answer is shown from its top (with its question), not scrolled to its end.
+  let answers = 0;
+  function showNewAnswer() {
+    const all = document.querySelectorAll('#qa-chat .qa-answer');
+    if (all.length === answers) return;
+    const grew = all.length > answers;
+    answers = all.length;
+    if (!grew) return;
+    const last = all[all.length - 1];
+    const box = scrollParent(last);
+    if (!box) return;
+    const top = last.getBoundingClientRect().top - box.getBoundingClientRect().top + box.scrollTop;
+    box.scrollTop = Math.max(0, top - 90);
+  }
+  new MutationObserver(() => { scrollToPassage(); showNewAnswer(); })
+    .observe(document.documentElement, { childList: true, subtree: true });
 })();
 </script>
 """
@@ -372,6 +394,7 @@ def build_app(
                             label="Answers",
                             show_label=False,
                             height=600,
+                            autoscroll=False,
                             render_markdown=False,
                             latex_delimiters=[],
                             buttons=[],
@@ -448,6 +471,7 @@ def build_app(
                     datatype=["str", "str", "number", "str", "str"],
                     interactive=False,
                     wrap=True,
+                    column_widths=["26%", "44%", "9%", "9%", "12%"],
                     elem_id="qa-docs",
                     label="Indexed documents",
                 )
@@ -515,12 +539,14 @@ def build_app(
             ui.messages, [views, show_scores], chat, api_visibility="private", show_progress="hidden"
         )
         scope.change(export, [views, scope], [export_text, download], api_visibility="private")
-        clear_btn.click(
-            lambda: ([], [], empty_document_html(), "", gr.DownloadButton(value=None, interactive=False)),
-            None,
-            [chat, views, source, export_text, download],
-            api_visibility="private",
-        )
+
+        def new_conversation():
+            return [], [], empty_document_html(), "", gr.DownloadButton(value=None, interactive=False)
+
+        reset_outputs = [chat, views, source, export_text, download]
+        clear_btn.click(new_conversation, None, reset_outputs, api_visibility="private")
+        # The chat's own trash button clears the messages; forget the answers with them.
+        chat.clear(new_conversation, None, reset_outputs, api_visibility="private")
         view_request.change(
             guarded(ui.view), [view_request, views], source, api_visibility="private", show_progress="minimal"
         )
