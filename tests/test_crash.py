@@ -1,0 +1,199 @@
+"""Crash safety: SIGKILL a real `qa index` process part-way through a build.
+
+The previous index must still load and answer exactly, and the next `qa index` must
+succeed and clean up what the killed build left behind.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+import qa.indexing
+from qa.cli import main
+from qa.index import Index
+from qa.indexing import build_index
+from qa.retrieval import Retriever
+from qa.storage import IndexStore
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+QA = ROOT / ".venv" / "bin" / "qa"
+QUESTION = "Who was nominated prime minister?"
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", PYTHONUNBUFFERED="1")
+    env.pop("QA_MODEL", None)
+    return env
+
+
+def _wait_for_line(proc: subprocess.Popen, marker: str, timeout: float) -> list[str]:
+    """Read the process's stderr until a line holds `marker`; fail if it exits or times out."""
+    lines: list[str] = []
+    found = threading.Event()
+
+    def pump() -> None:
+        for line in proc.stderr:  # type: ignore[union-attr]
+            lines.append(line)
+            if marker in line:
+                found.set()
+
+    threading.Thread(target=pump, daemon=True).start()
+    if not found.wait(timeout):
+        proc.kill()
+        pytest.fail(f"never saw {marker!r} (exit {proc.poll()}); stderr:\n{''.join(lines)[-3000:]}")
+    return lines
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    assert proc.poll() is None, "the build must still be running when it is killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    assert proc.wait(timeout=30) == -signal.SIGKILL
+
+
+def _assert_exact_answers(index: Index, retriever: Retriever) -> list[str]:
+    answer = retriever.ask(QUESTION, k=5)
+    assert answer.hits
+    for hit in answer.hits:
+        assert index.documents[hit.passage.doc_id].text[hit.passage.start : hit.passage.end] == hit.text
+    return [h.passage_id for h in answer.hits]
+
+
+def _filler(n_paragraphs: int, seed: int) -> str:
+    rng = random.Random(seed)
+    words = "river harbour ledger council granite orchard lantern meadow copper signal".split()
+    paragraphs = []
+    for _ in range(n_paragraphs):
+        sentences = [" ".join(rng.choice(words) for _ in range(14)).capitalize() + "." for _ in range(11)]
+        paragraphs.append(" ".join(sentences))
+    return "\n\n".join(paragraphs) + "\n"
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_sigkill_during_embedding_keeps_the_previous_index(
+    seed_corpus_copy: Path, seed_index_dir: Path, tmp_path: Path, real_embedder, monkeypatch, capsys
+) -> None:
+    corpus, index_dir = seed_corpus_copy, tmp_path / "idx"
+    shutil.copytree(seed_index_dir, index_dir)  # the seed index, built once per session
+    before = Index.load(index_dir)
+    baseline = _assert_exact_answers(before, Retriever(before, embedder=real_embedder))
+
+    # Enough new text that embedding takes a few seconds (~48 passages of ~150 words pieces).
+    for i in range(4):
+        (corpus / f"filler_{i}.txt").write_text(f"Filler {i}\n\n" + _filler(12, seed=i), encoding="utf-8")
+    cmd = [str(QA), "index", "--corpus", str(corpus), "--index", str(index_dir), "--no-progress"]
+    proc = subprocess.Popen(
+        [*cmd, "-v"], stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=_env()
+    )
+    try:
+        _wait_for_line(proc, "embedding ", timeout=300)
+        time.sleep(0.3)  # well inside the forward passes
+        in_embedding = not list(index_dir.glob(".tmp-*"))
+        _kill(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert in_embedding, "the snapshot was already being written: make the filler bigger"
+
+    # The previous index is untouched: same snapshot, same answers, exact citations, checksums OK.
+    after = Index.load(index_dir)
+    assert after.path == before.path and after.manifest == before.manifest
+    assert sorted(p.name for p in index_dir.glob("v-*")) == [before.path.name]
+    assert _assert_exact_answers(after, Retriever(after, embedder=real_embedder)) == baseline
+    assert main(["check", "--index", str(index_dir)]) == 0
+    capsys.readouterr()
+
+    # The writer lock died with the process, and the next build succeeds.
+    with IndexStore(index_dir).lock(wait=False):
+        pass
+    # `qa index` again, in-process with the already loaded model to save a model load.
+    monkeypatch.setattr(qa.indexing, "load_embedder", lambda name=None: real_embedder)
+    assert main(cmd[1:]) == 0
+    assert "added (4): filler_0.txt" in capsys.readouterr().out
+    new = Index.load(index_dir)
+    assert {f"filler_{i}.txt" for i in range(4)} <= set(new.documents)
+    assert not list(index_dir.glob(".tmp-*")) and len(list(index_dir.glob("v-*"))) == 1
+    _assert_exact_answers(new, Retriever(new, embedder=real_embedder))
+
+
+# -- killed while writing the snapshot (fake embedder: the storage is what is tested) --
+
+_STALL_WRITE = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from conftest import FakeEmbedder
+import qa.indexing
+real = qa.indexing.write_jsonl
+
+def stalled(path, rows):
+    # Write half the rows, then hang: the snapshot folder holds a partial file.
+    real(path, rows[: len(rows) // 2])
+    print("STALLED", path, file=sys.stderr, flush=True)
+    time.sleep(600)
+
+qa.indexing.write_jsonl = stalled
+qa.indexing.build_index({corpus!r}, {index!r}, embedder=FakeEmbedder())
+"""
+
+_STALL_PUBLISH = """
+import os, sys, time, types
+sys.path.insert(0, {tests!r})
+from conftest import FakeEmbedder
+import qa.indexing, qa.storage
+
+def stalled_replace(src, dst):
+    # The new snapshot is renamed into place, but CURRENT is not switched yet.
+    print("STALLED", dst, file=sys.stderr, flush=True)
+    time.sleep(600)
+
+qa.storage.os = types.SimpleNamespace(**{{k: getattr(os, k) for k in dir(os) if not k.startswith("__")}})
+qa.storage.os.replace = stalled_replace
+qa.indexing.build_index({corpus!r}, {index!r}, embedder=FakeEmbedder())
+"""
+
+
+@pytest.mark.parametrize(
+    ("script", "leftover"),
+    [(_STALL_WRITE, ".tmp-*"), (_STALL_PUBLISH, ".CURRENT-*")],
+    ids=["mid-write", "before-switch"],
+)
+def test_sigkill_while_publishing_keeps_the_previous_index(
+    corpus: Path, tmp_path: Path, fake_embedder, script: str, leftover: str
+) -> None:
+    index_dir = tmp_path / "idx"
+    build_index(corpus, index_dir, embedder=fake_embedder)
+    before = Index.load(index_dir)
+    old_answer = _assert_exact_answers(before, Retriever(before, embedder=fake_embedder))
+    (corpus / "new.txt").write_text("Lighthouses\n\nA lighthouse keeper tends the lamp.\n" * 3)
+
+    code = textwrap.dedent(script).format(tests=str(TESTS), corpus=str(corpus), index=str(index_dir))
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, env=_env())
+    try:
+        _wait_for_line(proc, "STALLED", timeout=120)
+        _kill(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+    assert list(index_dir.glob(leftover)), "the killed build left its work in progress behind"
+    after = Index.load(index_dir)
+    assert after.path == before.path and "new.txt" not in after.documents
+    assert _assert_exact_answers(after, Retriever(after, embedder=fake_embedder)) == old_answer
+
+    report = build_index(corpus, index_dir, embedder=fake_embedder)
+    assert report.added == ["new.txt"]
+    assert not list(index_dir.glob(".tmp-*")) and not list(index_dir.glob(".CURRENT-*"))
+    assert [p.name for p in index_dir.glob("v-*")] == [IndexStore(index_dir).current().name]
+    assert "new.txt" in Index.load(index_dir).documents
