@@ -69,9 +69,10 @@ def test_short_paragraphs_merge_and_long_ones_split() -> None:
     text = "Title line\n\nTiny.\n\n" + " ".join(f"Sentence number {i} is here." for i in range(40))
     s = IndexSettings(max_tokens=30, min_tokens=10, overlap=1, context="none")
     passages = chunk(doc(text), settings=s, token_spans=whitespace_token_spans)
-    # Title and "Tiny." are short: merged into one passage spanning paragraphs 1-2.
-    assert passages[0].paragraph_start == 1 and passages[0].paragraph_end == 2
-    long_parts = [p for p in passages if p.paragraph_start == 3]
+    # Title and "Tiny." are short: merged with the first piece of the long paragraph 3.
+    assert passages[0].paragraph_start == 1 and passages[0].paragraph_end == 3
+    assert passages[0].text.startswith("Title line\n\nTiny.\n\nSentence number 0")
+    long_parts = [p for p in passages if p.paragraph_end == 3]
     assert len(long_parts) > 5
     for p in long_parts:
         assert n_tokens(p.text) <= 30

@@ -152,6 +152,7 @@ def _paragraph_units(
     end: int,
     number: int,
     settings: IndexSettings,
+    first_budget: int | None = None,
 ) -> list[_Unit]:
     starts = [s for s, _ in spans]
     total = _count(starts, start, end)
@@ -168,8 +169,10 @@ def _paragraph_units(
     units: list[_Unit] = []
     i = 0
     while i < len(sentences):
+        # The first window may leave room for short paragraphs waiting to be merged.
+        budget = first_budget if (first_budget is not None and not units) else settings.max_tokens
         j, tokens = i, 0
-        while j < len(sentences) and tokens + sentences[j][2] <= settings.max_tokens:
+        while j < len(sentences) and tokens + sentences[j][2] <= budget:
             tokens += sentences[j][2]
             j += 1
         j = max(j, i + 1)  # a lone sentence always fits (cut above)
@@ -195,25 +198,27 @@ def chunk(doc: Document, *, settings: IndexSettings, token_spans: TokenSpans) ->
     text = doc.text
     paragraphs = split_paragraphs(text)
     headings = detect_headings(doc, paragraphs)
-    units: list[_Unit] = []
+    groups: list[list[_Unit]] = []
     for number, (s, e) in enumerate(paragraphs, start=1):
         spans = [(a + s, b + s) for a, b in token_spans(text[s:e])]
-        units.extend(_paragraph_units(text, spans, s, e, number, settings))
-
-    groups: list[list[_Unit]] = []
-    for unit in units:
         last = groups[-1] if groups else None
-        if (
+        # Short whole paragraphs (titles, headings, one-liners) stay open for merging
+        # with what follows, within one PDF page.
+        open_tokens = sum(u.tokens for u in last) if last else 0
+        can_merge = (
             last is not None
             and last[-1].whole
-            and unit.whole
-            and doc.page_of(last[-1].start) == doc.page_of(unit.start)  # a PDF passage cites one page
-            and sum(u.tokens for u in last) < settings.min_tokens
-            and sum(u.tokens for u in last) + unit.tokens <= settings.max_tokens
-        ):
-            last.append(unit)
-        else:
-            groups.append([unit])
+            and open_tokens < settings.min_tokens
+            and doc.page_of(last[-1].start) == doc.page_of(s)  # a PDF passage cites one page
+        )
+        units = _paragraph_units(
+            text, spans, s, e, number, settings, first_budget=settings.max_tokens - open_tokens if can_merge else None
+        )
+        for i, unit in enumerate(units):
+            if i == 0 and can_merge and open_tokens + unit.tokens <= settings.max_tokens:
+                last.append(unit)  # type: ignore[union-attr]
+            else:
+                groups.append([unit])
     # A short trailing paragraph joins the passage before it when there is room.
     if len(groups) > 1:
         tail, prev = groups[-1], groups[-2]
