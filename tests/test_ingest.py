@@ -385,3 +385,31 @@ def test_messy_corpus_still_indexes_the_good_documents(tmp_path: Path, fake_embe
     retriever = Retriever(index, embedder=fake_embedder)
     (hit,) = retriever.search("last ferry ten", k=1, mode="bm25")
     assert hit.passage.doc_id == "doc.pdf" and hit.citation.page == 2
+
+
+def test_a_new_copy_never_displaces_the_indexed_document(tmp_path: Path, fake_embedder) -> None:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    text = "Tidal energy turns the rise and fall of the sea into power.\n"
+    (corpus / "b.txt").write_text(text)
+    build_index(corpus, tmp_path / "idx", embedder=fake_embedder)
+    (corpus / "a.txt").write_text(text)  # sorts first, but b.txt is the one already indexed
+    assert [d.doc_id for d in scan_corpus(corpus).documents] == ["a.txt"]
+    assert [d.doc_id for d in scan_corpus(corpus, prefer={"b.txt"}).documents] == ["b.txt"]
+    report = build_index(corpus, tmp_path / "idx", embedder=fake_embedder)
+    assert report.embedded == 0 and [(d.path, d.same_as) for d in report.duplicates] == [("a.txt", "b.txt")]
+    index = Index.load(tmp_path / "idx")
+    assert set(index.documents) == {"b.txt"} and not index.stale(corpus)
+    assert build_index(corpus, tmp_path / "idx", embedder=fake_embedder).up_to_date
+
+
+def test_new_bad_file_is_recorded_so_the_index_is_not_stale(tmp_path: Path, fake_embedder) -> None:
+    corpus = tmp_path / "c"
+    corpus.mkdir()
+    (corpus / "good.txt").write_text("Good.\n")
+    build_index(corpus, tmp_path / "idx", embedder=fake_embedder)
+    (corpus / "empty.txt").write_bytes(b"")
+    assert Index.load(tmp_path / "idx").stale(corpus).added == ["empty.txt"]
+    report = build_index(corpus, tmp_path / "idx", embedder=fake_embedder)
+    assert report.embedded == 0 and [s.path for s in report.skipped] == ["empty.txt"]
+    assert not Index.load(tmp_path / "idx").stale(corpus)

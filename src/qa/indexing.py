@@ -15,7 +15,7 @@ import numpy as np
 from qa import __version__
 from qa.chunking import chunk
 from qa.config import Context, IndexSettings
-from qa.embedding import Embedder, load_embedder, model_fingerprint, resolve_model
+from qa.embedding import Embedder, load_embedder, model_fingerprint, resolve_backend, resolve_model
 from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from qa.index import FORMAT_VERSION, MANIFEST, Index, snapshot_files, write_jsonl
 from qa.ingest import DEFAULT_MAX_BYTES, CorpusScan, Duplicate, Note, Skipped, scan_corpus
@@ -127,6 +127,7 @@ def build_index(
     embedder: Embedder | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     show_progress: bool = False,
+    backend: str | None = None,
 ) -> BuildReport:
     """Index `corpus_dir` into `index_dir`, re-embedding only what changed.
 
@@ -146,6 +147,8 @@ def build_index(
         embedder: an already loaded embedder (overrides `model`).
         max_bytes: files larger than this are skipped.
         show_progress: show a progress bar while embedding.
+        backend: embedding backend (`torch`, `onnx`, `onnx-int8`); default: the
+            index's, else `QA_BACKEND`, else the default backend.
     """
     t0 = time.perf_counter()
     store = IndexStore(index_dir)
@@ -171,6 +174,10 @@ def build_index(
             fingerprint = model_fingerprint(model_path)
         if settings is None:
             settings = prev.settings if prev else IndexSettings()
+        prev_backend = prev.manifest["model"].get("backend", "torch") if prev else None
+        if embedder is not None:
+            backend = getattr(embedder, "backend", "torch")
+        backend = resolve_backend(backend or prev_backend)
         requested_type = index_type or (prev.manifest["faiss"].get("requested", "auto") if prev else "auto")
 
         reuse = prev
@@ -182,6 +189,10 @@ def build_index(
         elif prev is not None and prev.model_fingerprint != fingerprint:
             report.full_rebuild_reason = f"weights of model {model_name} changed"
             reuse = None
+        elif prev is not None and prev_backend != backend:
+            # Backends agree to ~0.99 cosine, not exactly: never mix them in one index.
+            report.full_rebuild_reason = f"embedding backend changed from {prev_backend} to {backend}"
+            reuse = None
         elif prev is not None and prev.settings != settings:
             report.full_rebuild_reason = "chunk settings changed"
             reuse = None
@@ -191,7 +202,10 @@ def build_index(
         elif corpus_dir is None:
             raise ValueError("pass corpus_dir or documents")
         else:
-            scan = scan_corpus(Path(corpus_dir), max_bytes=max_bytes)
+            # Of identical copies, keep the one already indexed, so adding a copy changes nothing.
+            scan = scan_corpus(
+                Path(corpus_dir), max_bytes=max_bytes, prefer=prev.manifest["documents"] if prev else ()
+            )
         report.skipped = scan.skipped
         report.duplicates = scan.duplicates
         report.notes = scan.notes
@@ -213,13 +227,22 @@ def build_index(
         )
         current_ids = {d.doc_id for d in docs}
         removed_any = any(d not in current_ids for d in prev_docs)
-        if reuse is not None and not changed_docs and not removed_any and same_type:
+        # Skipped files and duplicates are recorded too, so `stale` does not report them as new.
+        same_listing = reuse is not None and (
+            reuse.manifest.get("skipped", {}) == {s.path: s.reason for s in scan.skipped}
+            and reuse.manifest.get("duplicates", {}) == {d.path: d.same_as for d in scan.duplicates}
+        )
+        if reuse is not None and not changed_docs and not removed_any and same_type and same_listing:
             report.unchanged = [d.doc_id for d in docs]
             report.passages = len(reuse.passages)
             report.seconds = time.perf_counter() - t0
             return report
         if embedder is None:
-            embedder = load_embedder(model_name)
+            # (The default backend is loaded without the keyword, as tests stub it.)
+            if backend == resolve_backend(None):
+                embedder = load_embedder(model_name)
+            else:
+                embedder = load_embedder(model_name, backend=backend)
             if embedder.fingerprint() != fingerprint:
                 raise IndexMismatchError(f"model {model_name} changed while indexing; run `qa index` again")
         settings.check_model_limit(embedder.max_tokens)
@@ -309,6 +332,7 @@ def build_index(
                     "fingerprint": embedder.fingerprint(),
                     "dimension": dim,
                     "max_tokens": embedder.max_tokens,
+                    "backend": backend,
                 },
                 "settings": settings.to_dict(),
                 "faiss": {

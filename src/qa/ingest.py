@@ -18,7 +18,7 @@ import os
 import re
 import stat
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -482,18 +482,22 @@ def read_document(
     return _read(Path(path), doc_id, max_bytes=max_bytes, data=data)[0]
 
 
-def scan_corpus(root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> CorpusScan:
+def scan_corpus(
+    root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, prefer: Collection[str] = ()
+) -> CorpusScan:
     """Read every supported file under `root` (recursively, hidden files ignored).
 
     Document ids are paths relative to `root`, with `/` separators. Files that cannot
-    be read are listed in `skipped` with the reason; they never stop the scan. A file
-    whose text equals one read before it (root files first, then sub-folders, by name) is listed in `duplicates`.
+    be read are listed in `skipped` with the reason; they never stop the scan. Files
+    with identical text are indexed once: the copy named in `prefer` (the documents
+    already indexed, so a new copy never displaces them), else the first one read
+    (root files first, then sub-folders, by name); the others are in `duplicates`.
     """
     root = Path(root)
     if not root.is_dir():
         raise CorpusError(f"corpus folder {str(root)!r} does not exist; create it, or pass --corpus DIR")
     scan = CorpusScan(root=root)
-    by_hash: dict[str, str] = {}
+    read: list[tuple[Document, list[str], os.stat_result | None]] = []
 
     def unlistable(exc: OSError) -> None:
         # os.walk skips folders it cannot list; say so instead of losing them silently.
@@ -513,16 +517,23 @@ def scan_corpus(root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> CorpusScan
                 scan.skipped.append(Skipped(doc_id, str(exc)))
                 logger.warning("skipped %s: %s", doc_id, exc)
                 continue
-            first = by_hash.get(doc.sha256)
-            if first is not None:
-                scan.duplicates.append(Duplicate(doc_id, first))
-                logger.warning("skipped %s: same text as %s", doc_id, first)
-                continue
-            by_hash[doc.sha256] = doc_id
-            for message in notes:
-                scan.notes.append(Note(doc_id, message))
-                logger.warning("%s: %s", doc_id, message)
-            scan.documents.append(doc)
-            if st is not None:
-                scan.stats[doc_id] = (st.st_size, st.st_mtime_ns)
+            read.append((doc, notes, st))
+    preferred = set(prefer)
+    kept: dict[str, str] = {}
+    for doc, _, _ in read:
+        first = kept.get(doc.sha256)
+        if first is None or (doc.doc_id in preferred and first not in preferred):
+            kept[doc.sha256] = doc.doc_id
+    for doc, notes, st in read:
+        keep = kept[doc.sha256]
+        if keep != doc.doc_id:
+            scan.duplicates.append(Duplicate(doc.doc_id, keep))
+            logger.warning("skipped %s: same text as %s", doc.doc_id, keep)
+            continue
+        for message in notes:
+            scan.notes.append(Note(doc.doc_id, message))
+            logger.warning("%s: %s", doc.doc_id, message)
+        scan.documents.append(doc)
+        if st is not None:
+            scan.stats[doc.doc_id] = (st.st_size, st.st_mtime_ns)
     return scan
