@@ -169,9 +169,14 @@ def _stats_html(retriever: Retriever) -> str:
         "<div id='qa-header'><h1>qa</h1>"
         "<p class='qa-tagline'>Ask a question: the answer is the exact passages of your documents, "
         "each with its citation. Click a citation to read it in context.</p>"
-        f"<div class='qa-stats'>{counts.get('documents', 0)} documents · {counts.get('passages', 0)} passages · "
+        f"<div class='qa-stats'>{_plural(counts.get('documents', 0), 'document')} · "
+        f"{_plural(counts.get('passages', 0), 'passage')} · "
         f"model {html.escape(model)} · index built {html.escape(str(m.get('built_at', '?')))}</div></div>"
     )
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def _size(n: int) -> str:
@@ -317,6 +322,8 @@ class UIHandlers:
     ) -> str:
         if self.collection is None:
             raise QAError("removing documents is disabled for this server")
+        if isinstance(doc_ids, str):
+            doc_ids = [doc_ids]
         change = self.collection.remove(list(doc_ids or []), progress=progress)
         return change.summary()
 
@@ -590,8 +597,9 @@ def build_app(
                 on_remove,
                 to_remove,
                 write_outputs,
-                js="(ids) => (ids && ids.length && confirm('Remove ' + ids.join(', ') + "
-                "' from the corpus folder and the index?')) ? ids : []",
+                # A js function returns the list of input values: wrap the selection.
+                js="(ids) => [(ids && ids.length && confirm('Remove ' + ids.join(', ') + "
+                "' from the corpus folder and the index?')) ? ids : []]",
                 **write_opts,
             )
             sync_btn.click(on_sync, None, write_outputs, **write_opts)

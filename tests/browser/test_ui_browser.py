@@ -91,7 +91,7 @@ def test_in_context_view_highlights_passage_and_best_sentence(page, served) -> N
     assert "qa-active" in answer.locator(".qa-hit").nth(1).get_attribute("class")
 
 
-def test_upload_a_document_then_ask_about_it(page, served, tmp_path: Path, artifacts: Path) -> None:
+def test_upload_ask_and_remove_a_document(page, served, tmp_path: Path, artifacts: Path) -> None:
     page.get_by_role("tab", name="Documents").click()
     bad = tmp_path / "photo.png"
     bad.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
@@ -126,6 +126,21 @@ def test_upload_a_document_then_ask_about_it(page, served, tmp_path: Path, artif
     assert view.text_content() == LIGHTHOUSE
     assert "## History" in joined(view.locator(".qa-md-heading"))
     assert "Ada Brunn" in joined(view.locator(".qa-passage"))
+
+    # Remove it again (confirming the dialog): its file and passages are gone.
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("tab", name="Documents").click()
+    page.click("#qa-remove-select input")
+    page.get_by_role("option", name="Zorblax lighthouse.md").click()
+    page.keyboard.press("Escape")
+    page.click("#qa-remove")
+    page.wait_for_function(
+        "() => (document.querySelector('#qa-upload-status .qa-ok') || {}).textContent?.includes('removed')",
+        timeout=120_000,
+    )
+    assert not (served.corpus / "Zorblax lighthouse.md").exists()
+    assert "Zorblax lighthouse.md" not in served.retriever.index.documents
+    assert "Zorblax" not in page.locator("#qa-docs").text_content()
 
 
 def test_screenshots_of_chat_and_in_context_view(page, served, artifacts: Path) -> None:
