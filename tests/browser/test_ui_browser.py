@@ -151,7 +151,7 @@ def test_screenshots_of_chat_and_in_context_view(page, served, artifacts: Path) 
     answer = ask(page, SEED_QUESTION)
     answer.locator(".qa-signals").first.wait_for()
     assert "dense" in answer.locator(".qa-signals").first.text_content()
-    answer.locator(".qa-cite").first.click()
+    answer.locator(".qa-hit").nth(1).locator(".qa-view").click()
     page.wait_for_selector("#qa-source .qa-doc.qa-scrolled")
     chat_png = artifacts / "chat.png"
     page.screenshot(path=str(chat_png))
@@ -160,3 +160,21 @@ def test_screenshots_of_chat_and_in_context_view(page, served, artifacts: Path) 
     for png in (chat_png, context_png):
         data = png.read_bytes()
         assert data.startswith(b"\x89PNG") and len(data) > 20_000
+
+
+def test_abstention_is_said_plainly_with_closest_passages_collapsed(page, served, monkeypatch) -> None:
+    from dataclasses import replace
+
+    ask_library = served.retriever.ask
+    # Abstention is decided by the library; here it is forced, to check how the page shows it.
+    monkeypatch.setattr(
+        served.retriever, "ask", lambda *a, **kw: replace(ask_library(*a, **kw), answered=False)
+    )
+    answer = ask(page, "What is the airspeed velocity of an unladen swallow?")
+    assert answer.locator(".qa-abstain-msg").text_content() == "No relevant passage found in the documents."
+    details = answer.locator("details.qa-lowconf")
+    assert details.get_attribute("open") is None
+    assert not answer.locator(".qa-hit").first.is_visible()
+    details.locator("summary").click()
+    assert answer.locator(".qa-hit").first.is_visible()
+    assert answer.locator(".qa-badge-low").count() == answer.locator(".qa-hit").count() == 5
