@@ -218,17 +218,17 @@ class UIHandlers:
 
     def answer(self, question: str, *, k: int, mode: str, rerank: bool = False):
         """Ask the library; return (Answer, milliseconds)."""
+        mode = parse_enum(RetrievalMode, mode, "mode").value
         try:
-            mode = parse_enum(RetrievalMode, mode, "mode").value
             k = int(k)
-            if not 1 <= k <= MAX_K:
-                raise ConfigError(f"k={k} is out of range; choose 1 to {MAX_K}")
-            extra: dict[str, Any] = {"rerank": bool(rerank)} if self.can_rerank else {}
-            t0 = time.perf_counter()
-            answer = self.retriever.ask(question, k=k, mode=mode, **extra)
-            return answer, (time.perf_counter() - t0) * 1000
-        except (TypeError, ValueError) as exc:
-            raise ConfigError(f"bad setting: {exc}; check k and the retrieval mode") from None
+        except (TypeError, ValueError):
+            raise ConfigError(f"k={k!r} is not a number; choose 1 to {MAX_K}") from None
+        if not 1 <= k <= MAX_K:
+            raise ConfigError(f"k={k} is out of range; choose 1 to {MAX_K}")
+        extra: dict[str, Any] = {"rerank": bool(rerank)} if self.can_rerank else {}
+        t0 = time.perf_counter()
+        answer = self.retriever.ask(question, k=k, mode=mode, **extra)
+        return answer, (time.perf_counter() - t0) * 1000
 
     def ask(
         self,
@@ -284,7 +284,9 @@ class UIHandlers:
         if not views:
             return "", None
         text = conversation_markdown(views) if scope == "Whole conversation" else answer_markdown(views[-1])
-        path = self._export_dir / ("qa-conversation.md" if scope == "Whole conversation" else "qa-answer.md")
+        # A folder per export: sessions never overwrite each other's file.
+        folder = Path(tempfile.mkdtemp(dir=self._export_dir))
+        path = folder / ("qa-conversation.md" if scope == "Whole conversation" else "qa-answer.md")
         path.write_text(text, encoding="utf-8")
         return text, str(path)
 
@@ -389,7 +391,8 @@ def build_app(
 
         return run
 
-    with gr.Blocks(title="qa - cited answers from your documents") as app:
+    # delete_cache: exported Markdown files and uploads older than a day are cleaned up.
+    with gr.Blocks(title="qa - cited answers from your documents", delete_cache=(3600, 86400)) as app:
         header = gr.HTML(ui.stats(), elem_id="qa-header-box")
         views = gr.State([])
         with gr.Tabs():
