@@ -324,6 +324,8 @@ class Collection:
                 change.build = self._reindex(progress)
                 skipped = {s.path: s.reason for s in change.build.skipped}
                 refused = [f"{d!r}: {skipped[d]}" for d in ids if d in skipped]
+                same = {d.path: d.same_as for d in change.build.duplicates}
+                refused += [f"{d!r}: same text as {same[d]!r}, already indexed" for d in ids if d in same]
                 if refused:
                     raise UploadRejectedError("the indexer skipped " + "; ".join(refused))
             except BaseException:
