@@ -206,7 +206,7 @@ def test_app_makes_no_outbound_connection(
             lines.append(line)
             if line.startswith("UPLOADED"):
                 break
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False, analytics_enabled=False)
         for question in ("Who was nominated prime minister?", "When was the Zorblax lighthouse built?"):
             result = client.predict(question, 3, "hybrid", api_name="/ask")
             assert result["passages"], result
