@@ -108,8 +108,12 @@ def run(
     url = f"http://127.0.0.1:{port}/"
 
     work: queue.Queue[tuple[int, str]] = queue.Queue()
-    for i in range(questions):
+    # The last questions are released once the upload is indexed, and ask about it, so the
+    # run always ends with the new document being served.
+    tail = min(clients, questions // 5)
+    for i in range(questions - tail):
         work.put((i, QUESTIONS[i % len(QUESTIONS)]))
+    upload_done = threading.Event()
     latencies: list[float] = []
     errors: list[str] = []
     results: list[dict] = []
@@ -133,9 +137,11 @@ def run(
     def user(client: Client) -> None:
         while time.monotonic() < deadline:
             try:
-                i, question = work.get_nowait()
+                i, question = work.get(timeout=0.1)
             except queue.Empty:
-                return
+                if upload_done.is_set() and work.empty():
+                    return
+                continue
             t0 = time.perf_counter()
             try:
                 result = client.predict(question, k, "hybrid", api_name="/ask")
@@ -149,7 +155,7 @@ def run(
 
     def uploader() -> None:
         # Start once answers are flowing, so questions are answered while it indexes.
-        while len(latencies) < min(clients, questions // 5) and time.monotonic() < deadline:
+        while len(latencies) < tail and time.monotonic() < deadline:
             time.sleep(0.05)
         t0, before = time.perf_counter(), len(latencies)
         try:
@@ -159,6 +165,9 @@ def run(
             errors.append(f"upload: {exc!r}")
         upload["seconds"] = round(time.perf_counter() - t0, 2)
         upload["answers_while_indexing"] = len(latencies) - before
+        for i in range(questions - tail, questions):
+            work.put((i, "When was the Zorblax lighthouse built?"))
+        upload_done.set()
 
     threads = [threading.Thread(target=user, args=(c,)) for c in connected]
     threads.append(threading.Thread(target=uploader))
