@@ -111,9 +111,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--index-type",
-        choices=["auto", "flat", "hnsw", "ivfpq"],
+        choices=["auto", "flat", "hnsw", "ivfsq8", "ivfpq"],
         default=None,
-        help="FAISS index kind (default: auto: exact below 200k passages, IVF-PQ above)",
+        help="FAISS index kind (default: auto: exact below 200k passages, IVF-SQ8 above)",
+    )
+    p.add_argument(
+        "--backend",
+        choices=["torch", "onnx", "onnx-int8"],
+        default=None,
+        help="embedding backend (default: the index's, else $QA_BACKEND, else torch); "
+        "onnx-int8 is exported once from the packaged weights, offline",
     )
     p.add_argument("--max-bytes", type=int, default=None, help="skip files larger than this (default 20 MB)")
     p.add_argument(
@@ -274,6 +281,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         model=args.model,
         settings=settings,
         index_type=args.index_type,
+        backend=args.backend,
         rebuild=args.rebuild,
         max_bytes=args.max_bytes or DEFAULT_MAX_BYTES,
         show_progress=progress,

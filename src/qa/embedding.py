@@ -18,9 +18,12 @@ from qa.config import DEFAULT_MODEL
 from qa.errors import ModelError
 
 __all__ = [
+    "BACKENDS",
+    "DEFAULT_BACKEND",
     "Embedder",
     "SentenceTransformerEmbedder",
     "load_embedder",
+    "resolve_backend",
     "normalize_for_model",
     "resolve_model",
     "model_fingerprint",
@@ -112,6 +115,8 @@ class SentenceTransformerEmbedder:
         batch_size: texts per forward pass.
     """
 
+    backend = "torch"
+
     def __init__(self, model: str | None = None, *, batch_size: int = 32) -> None:
         self.name, self.path = resolve_model(model)
         self.batch_size = batch_size
@@ -129,6 +134,11 @@ class SentenceTransformerEmbedder:
         self.dimension = int(self._model.get_embedding_dimension())
         self.max_tokens = int(self._model.max_seq_length)
         self._tokenizer = self._model.tokenizer
+        # token_spans() reads whole paragraphs to place passage boundaries; the model
+        # itself never sees more than max_tokens, so the "too long" warning is noise.
+        warned = getattr(self._tokenizer, "deprecation_warnings", None)
+        if isinstance(warned, dict):
+            warned["sequence-length-is-longer-than-the-specified-maximum"] = True
         self._fingerprint: str | None = None
 
     def fingerprint(self) -> str:
@@ -156,19 +166,54 @@ class SentenceTransformerEmbedder:
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-_loaded: dict[str, SentenceTransformerEmbedder] = {}
+_loaded: dict[tuple[str, str], Embedder] = {}
 _load_lock = threading.Lock()
 
 
-def load_embedder(model: str | None = None) -> SentenceTransformerEmbedder:
+def _load_torch(model: str | None) -> Embedder:
+    return SentenceTransformerEmbedder(model)
+
+
+def _load_onnx_int8(model: str | None) -> Embedder:
+    from qa.onnx_backend import OnnxEmbedder  # onnxruntime is only imported when asked for
+
+    return OnnxEmbedder(model, quantize=True)
+
+
+def _load_onnx(model: str | None) -> Embedder:
+    from qa.onnx_backend import OnnxEmbedder
+
+    return OnnxEmbedder(model, quantize=False)
+
+
+# Name -> loader. "onnx-int8" exports the packaged weights once (offline) and caches them.
+BACKENDS = {"torch": _load_torch, "onnx": _load_onnx, "onnx-int8": _load_onnx_int8}
+DEFAULT_BACKEND = "torch"
+
+
+def load_embedder(model: str | None = None, *, backend: str | None = None) -> Embedder:
     """Load the configured embedding model (default: the packaged all-MiniLM-L6-v2).
 
     Models are cached per process: loading takes seconds, and one copy serves every
     index and thread.
+
+    Args:
+        model: model name or folder.
+        backend: how it runs: `torch` (sentence-transformers), `onnx` (fp32 ONNX Runtime)
+            or `onnx-int8`; default: `resolve_backend(None)`.
     """
     name, _ = resolve_model(model)
+    kind = resolve_backend(backend)
     with _load_lock:
-        if name not in _loaded:
-            logger.info("loading model %s", name)
-            _loaded[name] = SentenceTransformerEmbedder(name)
-        return _loaded[name]
+        if (name, kind) not in _loaded:
+            logger.info("loading model %s (%s backend)", name, kind)
+            _loaded[name, kind] = BACKENDS[kind](name)
+        return _loaded[name, kind]
+
+
+def resolve_backend(backend: str | None) -> str:
+    """The backend name to use: `backend`, else `QA_BACKEND`, else `DEFAULT_BACKEND`."""
+    kind = (backend or os.environ.get("QA_BACKEND") or DEFAULT_BACKEND).lower()
+    if kind not in BACKENDS:
+        raise ModelError(f"unknown embedding backend {kind!r}; choose one of {sorted(BACKENDS)}")
+    return kind

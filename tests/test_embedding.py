@@ -1,0 +1,80 @@
+"""Embedding backends: registry, torch vs ONNX int8 parity, and the backend recorded in the index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.embedding import BACKENDS, load_embedder, resolve_backend
+from qa.errors import ModelError
+
+TEXTS = [
+    "How many seats did the Shia coalition win in the Iraqi assembly vote?",
+    "DNA methylation plays an important role in biological processes in human health and disease. "
+    "Recent technological advances allow unbiased whole-genome DNA methylation analysis.",
+    "Ünïcode, punctuation — and numbers: 200,000 soldiers; 7.8 km/s.",
+    "short",
+    " ".join(["A long passage that is cut at the model's limit."] * 60),
+]
+
+
+def test_unknown_backend_lists_the_valid_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(ModelError, match=r"unknown embedding backend 'tpu'.*onnx-int8.*torch"):
+        resolve_backend("tpu")
+    monkeypatch.setenv("QA_BACKEND", "onnx-int8")
+    assert resolve_backend(None) == "onnx-int8"
+    assert resolve_backend("torch") == "torch"  # an explicit choice beats the environment
+    assert set(BACKENDS) >= {"torch", "onnx", "onnx-int8"}
+
+
+@pytest.fixture(scope="module")
+def onnx_embedder():
+    pytest.importorskip("onnxruntime")
+    return load_embedder(None, backend="onnx-int8")
+
+
+def test_onnx_int8_matches_torch(onnx_embedder, real_embedder) -> None:
+    a = onnx_embedder.embed(TEXTS)
+    b = real_embedder.embed(TEXTS)
+    assert a.dtype == np.float32 and a.shape == b.shape == (len(TEXTS), 384)
+    np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
+    cosine = (a * b).sum(axis=1)
+    # int8 weights: ~0.995 on sentences and passages; a lone word is the worst case.
+    assert cosine.mean() >= 0.99 and cosine.min() >= 0.98, cosine
+    # The ranking a user sees depends on relative similarity: it must agree too.
+    assert np.array_equal(np.argsort(-(a @ a[0])), np.argsort(-(b @ b[0])))
+
+
+def test_onnx_embedder_interface(onnx_embedder, real_embedder) -> None:
+    assert onnx_embedder.name == real_embedder.name
+    assert onnx_embedder.fingerprint() == real_embedder.fingerprint()  # same weights
+    assert onnx_embedder.max_tokens == real_embedder.max_tokens == 256
+    assert onnx_embedder.backend == "onnx-int8"
+    for text in TEXTS:
+        assert onnx_embedder.token_spans(text) == real_embedder.token_spans(text)
+    assert onnx_embedder.embed([]).shape == (0, 384)
+    # Order of inputs does not change a vector (batches are sorted by length inside).
+    fwd = onnx_embedder.embed(TEXTS)
+    rev = onnx_embedder.embed(TEXTS[::-1])[::-1]
+    np.testing.assert_allclose(fwd, rev, atol=1e-5)
+    assert load_embedder(None, backend="onnx-int8") is onnx_embedder  # cached per process
+
+
+def test_backend_is_recorded_and_a_change_rebuilds(tmp_path: Path, corpus: Path, fake_embedder) -> None:
+    from qa.index import Index
+    from qa.indexing import build_index
+
+    index_dir = tmp_path / "index"
+    build_index(corpus, index_dir, embedder=fake_embedder)
+    assert (
+        Index.load(index_dir).manifest["model"]["backend"] == "torch"
+    )  # an embedder without `backend` counts as torch
+
+    other = type(fake_embedder)()
+    other.backend = "onnx-int8"
+    report = build_index(corpus, index_dir, embedder=other)
+    assert report.full_rebuild_reason == "embedding backend changed from torch to onnx-int8"
+    assert report.embedded == report.passages > 0
+    assert build_index(corpus, index_dir, embedder=other).up_to_date
