@@ -54,7 +54,11 @@ def test_changing_one_document_re_embeds_only_it(corpus: Path, tmp_path: Path, f
     report = build_index(corpus, tmp_path / "idx", embedder=fake_embedder)
     assert report.changed == ["cats.txt"] and report.added == [] and report.removed == []
     assert all("liquid" in t or "Cats" in t for t in fake_embedder.embedded)
-    assert report.embedded == len(fake_embedder.embedded) >= 1
+    # One passage (and its two sentences) embedded; nothing from the other documents.
+    assert report.embedded == 1
+    assert sorted(fake_embedder.embedded) == sorted(
+        ["Cats\n\nCats are now said to be liquid.", "Cats", "Cats are now said to be liquid."]
+    )
     new = Index.load(tmp_path / "idx")
     new_vectors = new.load_vectors()
     # Unchanged documents keep exactly the same vectors.

@@ -34,11 +34,31 @@ def test_every_mode_returns_the_same_hit_shape(retriever: Retriever, mode: str) 
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
-    expected = {"dense": {"dense"}, "bm25": {"bm25"}, "hybrid": {"fused"}}[mode]
+    expected = {"dense": {"dense"}, "bm25": {"bm25"}, "hybrid": {"dense", "bm25", "sentence", "rerank"}}[mode]
     assert expected <= set(hits[0].scores)
     if mode == "hybrid":
-        assert hits[0].ranks["fused"] == 1
-        assert hits[0].score == hits[0].scores["fused"]
+        # Hybrid reranks the fused candidates by passage, best sentence and BM25 scores.
+        assert hits[0].ranks["rerank"] == 1
+        assert hits[0].score == hits[0].scores["rerank"]
+
+
+def test_plain_rrf_hybrid_without_rerank(retriever: Retriever) -> None:
+    hits = retriever.search("rocket engine thrust propellant", k=3, mode="hybrid", rerank=False)
+    assert hits[0].ranks["fused"] == 1 and hits[0].score == hits[0].scores["fused"]
+    assert "sentence" not in hits[0].scores
+    expected = sum(1 / (60 + r) for name, r in hits[0].ranks.items() if name in ("dense", "bm25"))
+    assert hits[0].score == pytest.approx(expected)
+
+
+def test_rerank_score_is_the_documented_weighted_sum(retriever: Retriever) -> None:
+    q = "rocket engine thrust propellant"
+    bm25 = retriever.index.bm25.scores(q)
+    hits = retriever.search(q, k=5, mode="hybrid")
+    for h in hits:
+        s = h.scores
+        b = bm25[retriever.index.row_of(h.passage_id)] / bm25.max()
+        a, w = retriever.dense_weight, retriever.bm25_weight
+        assert s["rerank"] == pytest.approx(a * s["dense"] + (1 - a) * s["sentence"] + w * b, abs=1e-5)
 
 
 def test_search_is_search_many_first(retriever: Retriever) -> None:
@@ -59,8 +79,10 @@ def test_ties_are_broken_by_passage_id(retriever: Retriever) -> None:
 def test_identical_passages_tie_deterministically(tmp_path: Path, fake_embedder) -> None:
     c = tmp_path / "c"
     c.mkdir()
-    for name in ("b.txt", "a.txt", "c.txt"):
-        (c / name).write_text("Same\n\nExactly the same sentence about tea.", encoding="utf-8")
+    # Different files (trailing newlines differ, so they are not duplicates) whose
+    # passages are identical.
+    for n, name in enumerate(("b.txt", "a.txt", "c.txt")):
+        (c / name).write_text("Same\n\nExactly the same sentence about tea." + "\n" * n, encoding="utf-8")
     build_index(c, tmp_path / "idx", embedder=fake_embedder)
     r = Retriever(Index.load(tmp_path / "idx"), embedder=fake_embedder)
     for mode in ("dense", "bm25", "hybrid"):

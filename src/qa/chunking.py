@@ -65,8 +65,21 @@ def split_paragraphs(text: str) -> list[tuple[int, int]]:
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Spans of the sentences in `text[start:end]`, whitespace trimmed, covering all words."""
+    """Spans of the sentences in `text[start:end]`, whitespace trimmed, covering all words.
+
+    A blank line always ends a sentence (a heading has no full stop).
+    """
     end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    pos = start
+    for m in _PARAGRAPH_BREAK.finditer(text, start, end):
+        spans.extend(_sentences_in(text, pos, m.start()))
+        pos = m.end()
+    spans.extend(_sentences_in(text, pos, end))
+    return spans
+
+
+def _sentences_in(text: str, start: int, end: int) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     pos = start
     for m in _SENTENCE_END.finditer(text, start, end):

@@ -63,6 +63,8 @@ class IndexSettings:
         overlap: sentences repeated between consecutive pieces of a split paragraph.
         context: text prepended to the embedded passage (`none`, `title`, `heading`).
         context_tokens: word pieces reserved for that context; longer context is cut.
+        sentence_vectors: also embed each passage's sentences (best-sentence reranking,
+            highlights and abstention use them; indexing embeds about twice the text).
     """
 
     max_tokens: int = 192
@@ -70,6 +72,7 @@ class IndexSettings:
     overlap: int = 1
     context: str = Context.TITLE.value
     context_tokens: int = 32
+    sentence_vectors: bool = True
 
     def __post_init__(self) -> None:
         if self.max_tokens < 8:

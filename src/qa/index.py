@@ -5,6 +5,8 @@ Files of one snapshot (see `storage` for the folder layout):
     passages.jsonl    the passage table; row i is vector id i and BM25 document i
     documents.jsonl   each document's text exactly as indexed (citations slice it)
     vectors.npy       float32 (n, d) L2-normalised passage vectors
+    sentences.npy     int64 (m, 3): passage row, start, end of each sentence
+    sentence_vectors.npy  float16 (m, d) sentence vectors
     index.faiss       the FAISS index over those vectors
     bm25/             the bm25s index over the same rows
 """
@@ -23,6 +25,7 @@ import numpy as np
 from qa.config import IndexSettings
 from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from qa.lexical import BM25Index
+from qa.sentences import SentenceTable
 from qa.storage import IndexStore, file_sha256
 from qa.types import Document, Passage
 from qa.vectors import VectorIndex
@@ -31,7 +34,7 @@ __all__ = ["FORMAT_VERSION", "Index", "StaleReport", "VERIFY_HASH_LIMIT"]
 
 logger = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 # Files up to this total size are hashed on every load; larger ones get a size check
 # (hash them with `qa check`).
@@ -115,8 +118,10 @@ class Index:
         passages: list[Passage],
         vectors: VectorIndex,
         bm25: BM25Index,
+        sentences: SentenceTable | None = None,
     ) -> None:
         self.path = path
+        self.sentences = sentences
         self.manifest = manifest
         self.documents = documents
         self.passages = passages
@@ -126,6 +131,7 @@ class Index:
         self.model_name: str = manifest["model"]["name"]
         self.model_fingerprint: str = manifest["model"]["fingerprint"]
         self._row_of = {p.passage_id: i for i, p in enumerate(passages)}
+        self._vector_matrix: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.passages)
@@ -196,6 +202,7 @@ class Index:
             passages = [Passage.from_dict(p) for p in read_jsonl(folder / "passages.jsonl")]
             vectors = VectorIndex.load(folder / "index.faiss", manifest["faiss"]["type"])
             bm25 = BM25Index.load(folder / "bm25")
+            sentences = SentenceTable.load(folder)
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise IndexCorruptError(
                 f"index snapshot {folder} cannot be read ({exc}); run `qa index --rebuild`"
@@ -205,23 +212,40 @@ class Index:
                 f"index snapshot {folder} is inconsistent: {len(passages)} passages, "
                 f"{vectors.size} vectors, {bm25.size} BM25 rows; run `qa index --rebuild`"
             )
+        if sentences is not None and (
+            len(sentences.vectors) != len(sentences) or (len(sentences) and sentences.table[-1, 0] >= len(passages))
+        ):
+            raise IndexCorruptError(
+                f"index snapshot {folder} has an inconsistent sentence table; run `qa index --rebuild`"
+            )
         try:
-            return cls(
+            index = cls(
                 path=folder,
                 manifest=manifest,
                 documents=documents,
                 passages=passages,
                 vectors=vectors,
                 bm25=bm25,
+                sentences=sentences,
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise IndexCorruptError(
                 f"{folder / MANIFEST} lacks a field or has a bad value ({exc!r}); run `qa index --rebuild`"
             ) from None
+        # Map the vectors now: an open mapping survives a writer removing this snapshot,
+        # so a reader that loaded it keeps answering after a swap.
+        index._vector_matrix = index.load_vectors()
+        return index
 
     def load_vectors(self) -> np.ndarray:
         """The stored passage vectors (memory-mapped), row i = passage i."""
         return np.load(self.path / "vectors.npy", mmap_mode="r")
+
+    def vector_matrix(self) -> np.ndarray:
+        """`load_vectors()`, opened once and kept (exact vectors for rescoring)."""
+        if self._vector_matrix is None:
+            self._vector_matrix = self.load_vectors()
+        return self._vector_matrix
 
     def check_compatible(self, *, model: str | None = None, settings: IndexSettings | None = None) -> None:
         """Fail if an explicitly configured model or chunk setting differs from the index's."""

@@ -20,6 +20,7 @@ from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from qa.index import FORMAT_VERSION, MANIFEST, Index, snapshot_files, write_jsonl
 from qa.ingest import DEFAULT_MAX_BYTES, CorpusScan, Duplicate, Note, Skipped, scan_corpus
 from qa.lexical import BM25Index
+from qa.sentences import SentenceTable, passage_sentences
 from qa.storage import IndexStore
 from qa.types import Document, Passage
 from qa.vectors import IndexType, VectorIndex, choose_index_type
@@ -269,28 +270,63 @@ def build_index(
 
         report.passages = sum(len(p) for _, p, _ in plan)
 
-        logger.info("embedding %d passages with %s", len(to_embed), embedder.name)
-        new_vectors = embedder.embed(
-            [context_text(p, settings, embedder) for p in to_embed], show_progress=show_progress
+        # Sentences of new passages are embedded too (no context prefix): they drive
+        # best-sentence reranking, highlighting and the abstention confidence.
+        new_sentences: list[list[tuple[int, int]]] = []
+        sentence_texts: list[str] = []
+        if settings.sentence_vectors:
+            for p in to_embed:
+                spans = passage_sentences(p)
+                new_sentences.append(spans)
+                sentence_texts.extend(p.text[a - p.start : b - p.start] for a, b in spans)
+        logger.info(
+            "embedding %d passages and %d sentences with %s", len(to_embed), len(sentence_texts), embedder.name
         )
+        passage_texts = [context_text(p, settings, embedder) for p in to_embed]
+        all_vectors = embedder.embed(passage_texts + sentence_texts, show_progress=show_progress)
+        new_vectors = all_vectors[: len(passage_texts)]
+        new_sentence_vectors = all_vectors[len(passage_texts) :]
         report.embedded = len(to_embed)
 
         dim = embedder.dimension
         vectors = np.zeros((report.passages, dim), dtype=np.float32)
         passages: list[Passage] = []
+        sentence_rows: list[np.ndarray] = []
+        sentence_vecs: list[np.ndarray] = []
+        old_sentences = reuse.sentences if (reuse is not None and settings.sentence_vectors) else None
         k = 0
+        s_at = 0
         for _doc, doc_passages, rows in plan:
             for j, p in enumerate(doc_passages):
+                row = len(passages)
                 if rows is not None:
-                    vectors[len(passages)] = old_vectors[rows[j]]  # type: ignore[index]
+                    vectors[row] = old_vectors[rows[j]]  # type: ignore[index]
+                    if old_sentences is not None:
+                        a, b = old_sentences.range_of(rows[j])
+                        table = old_sentences.table[a:b].copy()
+                        table[:, 0] = row
+                        sentence_rows.append(table)
+                        sentence_vecs.append(np.asarray(old_sentences.vectors[a:b]))
                 else:
-                    vectors[len(passages)] = new_vectors[k]
+                    vectors[row] = new_vectors[k]
+                    if settings.sentence_vectors:
+                        spans = new_sentences[k]
+                        sentence_rows.append(np.array([(row, a, b) for a, b in spans], dtype=np.int64).reshape(-1, 3))
+                        sentence_vecs.append(new_sentence_vectors[s_at : s_at + len(spans)])
+                        s_at += len(spans)
                     k += 1
                 passages.append(p)
 
         tmp = store.new_snapshot()
         try:
             np.save(tmp / "vectors.npy", vectors)
+            if settings.sentence_vectors:
+                SentenceTable(
+                    np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 3), np.int64),
+                    np.concatenate(sentence_vecs).astype(np.float16)
+                    if sentence_vecs
+                    else np.zeros((0, dim), np.float16),
+                ).save(tmp)
             kind = choose_index_type(len(passages), requested_type)
             VectorIndex.build(vectors, kind=kind).save(tmp / "index.faiss")
             BM25Index.build([context_text(p, settings, embedder) for p in passages]).save(tmp / "bm25")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["BM25Index", "tokenize"]
+__all__ = ["BM25Index", "tokenize", "top_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -70,18 +70,34 @@ class BM25Index:
         scores = getattr(self._model, "scores", None)
         return int(scores["num_docs"]) if scores else 0
 
-    def search(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-        """Top-n (scores, rows) for one query, best first; rows with score 0 are dropped."""
+    def scores(self, query: str) -> np.ndarray | None:
+        """BM25 score of every row for one query, or None if no query term is indexed."""
         if self.size == 0:
-            return np.zeros(0, np.float32), np.zeros(0, np.int64)
+            return None
         ids = self._model.get_tokens_ids(tokenize(query))
         if not ids:
+            return None
+        return self._model.get_scores_from_ids(ids)
+
+    def search(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Top-n (scores, rows) for one query, best first; rows with score 0 are dropped."""
+        scores = self.scores(query)
+        if scores is None:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
-        scores = self._model.get_scores_from_ids(ids)
-        n = min(n, scores.shape[0])
-        top = np.argpartition(-scores, n - 1)[:n] if n < scores.shape[0] else np.arange(n)
-        top = top[scores[top] > 0]
-        # Sort by score, then by row for deterministic ties.
-        order = np.lexsort((top, -scores[top]))
-        top = top[order]
-        return scores[top].astype(np.float32), top.astype(np.int64)
+        return top_rows(scores, n)
+
+
+def top_rows(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The n highest positive scores and their rows, best first, ties broken by row."""
+    n = min(n, scores.shape[0])
+    if n <= 0:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    # A tie at the cut-off must not depend on argpartition's choice: take every row
+    # scoring at least the n-th score, then sort.
+    top = np.argpartition(-scores, n - 1)[:n] if n < scores.shape[0] else np.arange(scores.shape[0])
+    kth = scores[top].min()
+    top = np.flatnonzero(scores >= kth) if n < scores.shape[0] else top
+    top = top[scores[top] > 0]
+    order = np.lexsort((top, -scores[top]))
+    top = top[order][:n]
+    return scores[top].astype(np.float32), top.astype(np.int64)
