@@ -194,6 +194,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-index", action="store_true", help="do not build or update the index on start")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "eval",
+        help="measure retrieval quality on a question set or a BEIR benchmark",
+        description="QUESTIONS: .jsonl lines {id, question, answers: [{doc, quote}]} (answers [] = "
+        "unanswerable) or a .csv with the columns id,question,doc,quote. A passage is relevant "
+        "when it comes from the quote's document and covers at least half of the quote. "
+        "With --beir DIR, evaluate a BEIR corpus (corpus.jsonl, queries.jsonl, qrels/) at "
+        "document level on its own index.",
+    )
+    _common(p)
+    p.add_argument("questions", nargs="?", type=Path, default=None, help="question set (.jsonl or .csv)")
+    p.add_argument("--beir", type=Path, default=None, metavar="DIR", help="evaluate a BEIR folder instead")
+    p.add_argument(
+        "--beir-index",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="index folder of the BEIR corpus (default: embeddings-beir/<name>/; built if missing)",
+    )
+    p.add_argument("--split", default="test", help="BEIR qrels split (default: test)")
+    p.add_argument(
+        "--compare",
+        default="hybrid",
+        metavar="CONFIGS",
+        help="comma-separated configurations to run side by side, e.g. dense,bm25,hybrid (default: hybrid)",
+    )
+    p.add_argument("-k", type=int, default=10, help="cut-off for hit rate and failures (default: 10)")
+    p.add_argument("--json", action="store_true", help="print the JSON report on stdout")
+    p.add_argument(
+        "--out-dir", type=Path, default=None, metavar="DIR", help="write JSON, text, PNG and HTML reports"
+    )
+    p.add_argument(
+        "--html", type=Path, default=None, metavar="FILE", help="write the self-contained HTML report"
+    )
+    p.add_argument("--lenient", action="store_true", help="skip quotes not found in their document")
+    p.add_argument("--failures", type=int, default=10, help="failing questions printed per configuration")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 
@@ -435,6 +473,65 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         build=not args.no_index,
     )
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.evaluation import evaluate, evaluate_beir, parse_configurations
+    from qa.report import failures_text, format_table, render_html, report_json, write_reports
+    from qa.retrieval import Retriever
+
+    configs = parse_configurations(args.compare)
+    if args.beir is not None:
+        from qa.beir import beir_index_dir, ensure_beir_index, load_beir
+
+        if args.questions is not None:
+            raise QAError("give either a question set or --beir DIR, not both")
+        beir = load_beir(args.beir, split=args.split)
+        index_dir = args.beir_index or beir_index_dir(beir)
+        build = ensure_beir_index(beir, index_dir, model=args.model, show_progress=sys.stderr.isatty())
+        logger.info("%s", build.summary())
+        retriever = Retriever.open(index_dir, model=args.model)
+        report = evaluate_beir(beir, retriever, configurations=configs, k=args.k)
+        stem = f"beir-{beir.name}-{beir.split}"
+    else:
+        from qa.errors import IndexNotFoundError
+        from qa.questions import read_question_set
+
+        if args.questions is None:
+            raise QAError("give a question set (.jsonl or .csv), or --beir DIR")
+        questions = read_question_set(args.questions)
+        try:
+            retriever = _open_retriever(args)
+        except IndexNotFoundError:
+            from qa.indexing import build_index
+
+            corpus, index_dir = _dirs(args)
+            logger.warning("no index in %s yet; building it from %s", index_dir, corpus)
+            build_index(corpus, index_dir, model=args.model)
+            retriever = _open_retriever(args)
+        report = evaluate(
+            questions,
+            retriever,
+            configurations=configs,
+            k=args.k,
+            lenient=args.lenient,
+            source=str(args.questions),
+        )
+        stem = args.questions.stem
+    if args.out_dir:
+        for kind, path in write_reports(report, args.out_dir, stem=stem).items():
+            logger.info("%s report: %s", kind, path)
+    if args.html:
+        args.html.parent.mkdir(parents=True, exist_ok=True)
+        args.html.write_text(render_html(report), encoding="utf-8")
+    if args.json:
+        print(report_json(report))
+    elif not args.quiet:
+        print(format_table(report))
+        if args.failures > 0:
+            print()
+            print(failures_text(report, limit=args.failures))
     return 0
 
 
