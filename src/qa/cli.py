@@ -232,6 +232,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lenient", action="store_true", help="skip quotes not found in their document")
     p.add_argument("--failures", type=int, default=10, help="failing questions printed per configuration")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "calibrate",
+        help="recompute the abstention threshold on your own question set",
+        description="Run a question set (the `qa eval` format: answerable questions with quotes and "
+        "unanswerable ones with answers []) and store in the index folder the threshold below which "
+        "answers abstain, chosen so that at most --max-false-abstention of the answerable questions "
+        "abstain. `qa ask`, `qa batch` and the web UI use it from then on.",
+    )
+    _common(p)
+    p.add_argument("questions", type=Path, help="question set (.jsonl or .csv)")
+    p.add_argument(
+        "--max-false-abstention",
+        type=float,
+        default=0.02,
+        help="largest share of answerable questions allowed to abstain (default 0.02)",
+    )
+    p.add_argument("-k", type=int, default=5, help="passages per question (default: 5)")
+    p.add_argument("--dry-run", action="store_true", help="print the threshold without storing it")
+    p.set_defaults(func=cmd_calibrate)
     return parser
 
 
@@ -532,6 +552,38 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.failures > 0:
             print()
             print(failures_text(report, limit=args.failures))
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from qa.abstention import Calibration, choose_threshold, now, save_calibration
+    from qa.questions import read_question_set
+
+    _, index_dir = _dirs(args)
+    retriever = _open_retriever(args)
+    questions = read_question_set(args.questions)
+    answers = retriever.ask_many([q.question for q in questions], k=args.k, highlight=False)
+    pos = [a.confidence for q, a in zip(questions, answers) if q.answers and a.confidence is not None]
+    neg = [a.confidence for q, a in zip(questions, answers) if not q.answers and a.confidence is not None]
+    threshold = choose_threshold(pos, neg, max_false_abstention=args.max_false_abstention)
+    calibration = Calibration(
+        threshold=threshold,
+        model=retriever.index.model_name,
+        n_answerable=len(pos),
+        n_unanswerable=len(neg),
+        false_abstention=round(sum(s < threshold for s in pos) / len(pos), 4),
+        abstention=round(sum(s < threshold for s in neg) / len(neg), 4) if neg else None,
+        max_false_abstention=args.max_false_abstention,
+        source=str(args.questions),
+        created_at=now(),
+    )
+    print(
+        f"threshold {threshold:.4f} (best-sentence cosine): {len(pos)} answerable questions, "
+        f"{calibration.false_abstention:.1%} would abstain; {len(neg)} unanswerable"
+        + (f", {calibration.abstention:.1%} abstain" if neg else "")
+    )
+    if not args.dry_run:
+        print(f"stored in {save_calibration(index_dir, calibration)}")
     return 0
 
 

@@ -61,7 +61,8 @@ RELEVANCE_RULE = (
 CONFIGURATIONS: dict[str, dict[str, Any]] = {
     "dense": {"mode": "dense"},
     "bm25": {"mode": "bm25"},
-    "hybrid": {"mode": "hybrid"},
+    "hybrid": {"mode": "hybrid"},  # the product default: reranked when the index has sentence vectors
+    "hybrid-rrf": {"mode": "hybrid", "rerank": False},  # plain reciprocal rank fusion
 }
 
 # Passage text kept per retrieved item in failure lists (the report stays readable).
@@ -104,7 +105,8 @@ def parse_configurations(names: str | Sequence[str]) -> list[Configuration]:
 
 def configure(base: Retriever, config: Configuration) -> Retriever:
     """A Retriever over `base`'s index and model, with `config`'s options."""
-    options = {"k": base.k, "depth": base.depth, "rrf_k": base.rrf_k, **config.options}
+    # The abstention threshold (possibly calibrated for this index) carries over.
+    options = {"k": base.k, "depth": base.depth, "rrf_k": base.rrf_k, "threshold": base.threshold, **config.options}
     try:
         return Retriever(base.index, embedder=base.embedder, **options)
     except TypeError as exc:

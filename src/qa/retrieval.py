@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.abstention import load_calibration
 from qa.citations import cite, verify
 from qa.config import IndexSettings, RetrievalMode, configured_model, default_index_dir, parse_enum
 from qa.embedding import Embedder, load_embedder, resolve_backend
@@ -92,8 +93,13 @@ class Retriever:
         its files changed since the build, a warning names them; answers still come
         from the index as built.
         """
-        index = Index.load(Path(index_dir) if index_dir else default_index_dir())
+        index_dir = Path(index_dir) if index_dir else default_index_dir()
+        index = Index.load(index_dir)
         index.check_compatible(model=configured_model(model), settings=settings)
+        if "threshold" not in kwargs:
+            calibration = load_calibration(index_dir, model=index.model_name)
+            if calibration is not None:
+                kwargs["threshold"] = calibration.threshold
         if corpus_dir is not None:
             stale = index.stale(Path(corpus_dir))
             if stale:
