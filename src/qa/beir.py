@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from qa.config import IndexSettings
 from qa.embedding import Embedder
 from qa.errors import InputError
 from qa.indexing import BuildReport, build_index
@@ -158,11 +159,13 @@ def ensure_beir_index(
     *,
     model: str | None = None,
     embedder: Embedder | None = None,
+    settings: IndexSettings | None = None,
     show_progress: bool = False,
 ) -> BuildReport:
     """Build the BEIR corpus's own index, or reuse it when it is up to date.
 
     Incremental like `qa index`: only new or changed documents are embedded.
+    `settings` default: the existing index's, else `IndexSettings()`.
     """
     index_dir = Path(index_dir) if index_dir is not None else beir_index_dir(beir)
     report = build_index(
@@ -171,6 +174,7 @@ def ensure_beir_index(
         documents=beir.documents,
         model=model,
         embedder=embedder,
+        settings=settings,
         show_progress=show_progress,
     )
     logger.info("%s", report.summary())
