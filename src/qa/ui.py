@@ -216,7 +216,7 @@ class UIHandlers:
 
     # -- asking -------------------------------------------------------------------------
 
-    def answer(self, question: str, *, k: int, mode: str, rerank: bool = False):
+    def answer(self, question: str, *, k: int, mode: str, rerank: bool = True):
         """Ask the library; return (Answer, milliseconds)."""
         mode = parse_enum(RetrievalMode, mode, "mode").value
         try:
@@ -225,7 +225,8 @@ class UIHandlers:
             raise ConfigError(f"k={k!r} is not a number; choose 1 to {MAX_K}") from None
         if not 1 <= k <= MAX_K:
             raise ConfigError(f"k={k} is out of range; choose 1 to {MAX_K}")
-        extra: dict[str, Any] = {"rerank": bool(rerank)} if self.can_rerank else {}
+        # Checked: the library's default (hybrid reranks by best sentence); unchecked: plain fusion.
+        extra: dict[str, Any] = {"rerank": None if rerank else False} if self.can_rerank else {}
         t0 = time.perf_counter()
         answer = self.retriever.ask(question, k=k, mode=mode, **extra)
         return answer, (time.perf_counter() - t0) * 1000
@@ -237,7 +238,7 @@ class UIHandlers:
         k: float,
         mode: str,
         show_scores: bool,
-        rerank: bool = False,
+        rerank: bool = True,
     ) -> tuple[list[dict], list[AnswerView], str]:
         """Answer a question and append it to the session: (chat messages, views, cleared box)."""
         views = list(views or [])
@@ -457,7 +458,7 @@ def build_app(
                                 [("Hybrid", "hybrid"), ("Dense", "dense"), ("BM25", "bm25")],
                                 value="hybrid",
                                 label="Retrieval mode",
-                                info="Hybrid fuses embeddings and BM25 keywords (RRF).",
+                                info="Hybrid combines embeddings and BM25 keywords.",
                                 elem_id="qa-mode",
                             )
                             show_scores = gr.Checkbox(
@@ -466,8 +467,8 @@ def build_app(
                                 elem_id="qa-show-scores",
                             )
                             rerank = gr.Checkbox(
-                                value=False,
-                                label="Rerank the passages",
+                                value=True,
+                                label="Rerank hybrid results by their best sentence",
                                 visible=ui.can_rerank,
                                 elem_id="qa-rerank",
                             )
