@@ -11,7 +11,7 @@ import pytest
 
 from conftest import SEEDS, FakeEmbedder
 from qa.collection import Collection
-from qa.errors import QAError
+from qa.errors import ConfigError, QAError
 from qa.index import Index
 from qa.indexing import build_index
 from qa.retrieval import Retriever
@@ -153,3 +153,16 @@ def test_api_ask_endpoint_with_gradio_client(seeds_setup) -> None:
             client.predict("q", 3, "sparse", api_name="/ask")
     finally:
         app.close()
+
+
+def test_auth_parsing_and_exposure_warning() -> None:
+    from qa.ui import check_exposure, parse_auth
+
+    assert parse_auth("ann:secret") == ("ann", "secret")
+    assert parse_auth(None) is None
+    with pytest.raises(ConfigError, match="USER:PASSWORD"):
+        parse_auth("no-colon")
+    assert check_exposure("127.0.0.1", None) is None
+    warning = check_exposure("0.0.0.0", None)
+    assert warning and "WITHOUT authentication" in warning and "--auth" in warning
+    assert check_exposure("0.0.0.0", ("ann", "secret")) is None

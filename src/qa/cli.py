@@ -193,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--port", type=int, default=int(os.environ.get("QA_PORT", "7860")), help="port (default 7860)"
     )
     p.add_argument("--no-index", action="store_true", help="do not build or update the index on start")
+    p.add_argument(
+        "--auth",
+        default=os.environ.get("QA_AUTH"),
+        metavar="USER:PASSWORD",
+        help="require this login (default: $QA_AUTH); strongly advised with a non-loopback --host",
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
@@ -498,6 +504,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         build=not args.no_index,
+        auth=args.auth,
     )
     return 0
 

@@ -639,10 +639,45 @@ def launch_options() -> dict[str, Any]:
     return {"theme": theme, "css": CSS, "head": HEAD}
 
 
-def launch(app, *, host: str = "127.0.0.1", port: int = 7860, block: bool = True, quiet: bool = False):
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def parse_auth(value: str | None) -> tuple[str, str] | None:
+    """`"user:pass"` -> ("user", "pass"); None or "" -> None."""
+    if not value:
+        return None
+    user, sep, password = value.partition(":")
+    if not sep or not user or not password:
+        raise ConfigError("--auth / QA_AUTH must look like USER:PASSWORD (both non-empty)")
+    return user, password
+
+
+def check_exposure(host: str, auth: tuple[str, str] | None) -> str | None:
+    """A warning when the app would be reachable from other machines without a password."""
+    if host in LOOPBACK or host.startswith("127."):
+        return None
+    if auth is None:
+        return (
+            f"serving on {host}, reachable from other machines, WITHOUT authentication: anyone who "
+            "can reach this port can read and change your documents; set --auth USER:PASSWORD "
+            "(or QA_AUTH), or serve on 127.0.0.1"
+        )
+    return None
+
+
+def launch(
+    app,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    block: bool = True,
+    quiet: bool = False,
+    auth: tuple[str, str] | None = None,
+):
     """Serve a built app on `host:port` (loopback by default)."""
     app.queue(default_concurrency_limit=1)
     return app.launch(
+        auth=auth,
         server_name=host,
         server_port=port,
         show_error=True,
@@ -663,9 +698,19 @@ def serve(
     build: bool = True,
     max_upload_bytes: int | None = None,
     block: bool = True,
+    auth: str | None = None,
 ):
-    """Build or update the index if needed, then serve the UI (uploads go into `corpus_dir`)."""
+    """Build or update the index if needed, then serve the UI (uploads go into `corpus_dir`).
+
+    `auth` ("user:password") protects the app with a login; serving on a non-loopback
+    host without it logs a warning.
+    """
     from qa.indexing import build_index
+
+    credentials = parse_auth(auth)
+    warning = check_exposure(host, credentials)
+    if warning:
+        logger.warning("%s", warning)
 
     if build:
         report = build_index(corpus_dir, index_dir, model=model, show_progress=True)
@@ -677,4 +722,4 @@ def serve(
     collection = Collection(retriever, corpus_dir=Path(corpus_dir), index_dir=Path(index_dir), limits=limits)
     app = build_app(retriever, collection=collection)
     logger.warning("serving on http://%s:%d", host, port)
-    return launch(app, host=host, port=port, block=block)
+    return launch(app, host=host, port=port, block=block, auth=credentials)
