@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from qa.beir import beir_index_dir, document_run, ensure_beir_index, load_beir
 from qa.citations import cite
+from qa.config import IndexSettings
 from qa.errors import InputError
 from qa.evaluation import evaluate_beir
 from qa.index import Index
@@ -117,3 +119,24 @@ def test_beir_index_is_separate_incremental_and_scored_at_document_level(
     data = report.to_dict()
     assert set(data["metrics"]) == {"bm25", "dense"}
     assert "ndcg@10" in data["metrics"]["dense"] and "recall@100" in data["metrics"]["dense"]
+
+
+def test_build_in_steps_embeds_each_passage_once_and_resumes(
+    beir_dir: Path, tmp_path: Path, fake_embedder
+) -> None:
+    beir = load_beir(beir_dir)
+    index_dir = tmp_path / "stepped"
+    passages_only = IndexSettings(sentence_vectors=False)  # so only passages are embedded
+    # Simulate an interrupted build: only the first two documents made it.
+    ensure_beir_index(
+        replace(beir, documents=beir.documents[:2]),
+        index_dir,
+        embedder=fake_embedder,
+        settings=passages_only,
+        step=None,
+    )
+    ensure_beir_index(beir, index_dir, embedder=fake_embedder, settings=passages_only, step=2)
+    index = Index.load(index_dir)
+    assert sorted(index.documents) == ["d1", "d2", "d3", "d4"]
+    # Every passage was embedded exactly once across the two runs.
+    assert len(fake_embedder.embedded) == len(index.passages)

@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 
 # BEIR corpora get their own index folders, never the user's `embeddings/`.
 BEIR_INDEX_ROOT = Path("embeddings-beir")
+# Documents added per published snapshot while building a BEIR index (resumable).
+BUILD_STEP = 1000
 
 
 @dataclass(frozen=True)
@@ -161,22 +163,31 @@ def ensure_beir_index(
     embedder: Embedder | None = None,
     settings: IndexSettings | None = None,
     show_progress: bool = False,
+    step: int | None = BUILD_STEP,
 ) -> BuildReport:
     """Build the BEIR corpus's own index, or reuse it when it is up to date.
 
     Incremental like `qa index`: only new or changed documents are embedded.
-    `settings` default: the existing index's, else `IndexSettings()`.
+    `settings` default: the existing index's, else `IndexSettings()`. The corpus is
+    indexed in growing prefixes of `step` documents, each published as a snapshot,
+    so an interrupted build resumes where it stopped (None: in one go).
     """
     index_dir = Path(index_dir) if index_dir is not None else beir_index_dir(beir)
-    report = build_index(
-        None,
-        index_dir,
-        documents=beir.documents,
-        model=model,
-        embedder=embedder,
-        settings=settings,
-        show_progress=show_progress,
-    )
+    docs = beir.documents
+    sizes = list(range(step, len(docs), step)) if step else []
+    report = BuildReport()
+    for n in [*sizes, len(docs)]:
+        report = build_index(
+            None,
+            index_dir,
+            documents=docs[:n],
+            model=model,
+            embedder=embedder,
+            settings=settings,
+            show_progress=show_progress,
+        )
+        if n < len(docs) and not report.up_to_date:
+            logger.info("indexed %d of %d documents of %s", n, len(docs), beir.name)
     logger.info("%s", report.summary())
     return report
 
