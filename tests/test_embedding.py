@@ -66,15 +66,24 @@ def test_backend_is_recorded_and_a_change_rebuilds(tmp_path: Path, corpus: Path,
     from qa.index import Index
     from qa.indexing import build_index
 
+    build_index(corpus, tmp_path / "custom", embedder=fake_embedder)
+    assert Index.load(tmp_path / "custom").manifest["model"]["backend"] is None  # no `backend`: custom
+
     index_dir = tmp_path / "index"
-    build_index(corpus, index_dir, embedder=fake_embedder)
-    assert (
-        Index.load(index_dir).manifest["model"]["backend"] == "torch"
-    )  # an embedder without `backend` counts as torch
+    torch_like = type(fake_embedder)()
+    torch_like.backend = "torch"
+    build_index(corpus, index_dir, embedder=torch_like)
+    assert Index.load(index_dir).manifest["model"]["backend"] == "torch"
 
     other = type(fake_embedder)()
     other.backend = "onnx-int8"
     report = build_index(corpus, index_dir, embedder=other)
     assert report.full_rebuild_reason == "embedding backend changed from torch to onnx-int8"
     assert report.embedded == report.passages > 0
+    assert Index.load(index_dir).manifest["model"]["backend"] == "onnx-int8"
     assert build_index(corpus, index_dir, embedder=other).up_to_date
+
+
+def test_onnx_is_the_default_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("QA_BACKEND", raising=False)
+    assert resolve_backend(None) == "onnx-int8"

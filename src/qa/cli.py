@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--backend",
         choices=["torch", "onnx", "onnx-int8"],
         default=None,
-        help="embedding backend (default: the index's, else $QA_BACKEND, else torch); "
+        help="embedding backend (default: the index's, else $QA_BACKEND, else onnx-int8); "
         "onnx-int8 is exported once from the packaged weights, offline",
     )
     p.add_argument("--max-bytes", type=int, default=None, help="skip files larger than this (default 20 MB)")

@@ -210,7 +210,9 @@ def _load_onnx(model: str | None) -> Embedder:
 
 # Name -> loader. "onnx-int8" exports the packaged weights once (offline) and caches them.
 BACKENDS = {"torch": _load_torch, "onnx": _load_onnx, "onnx-int8": _load_onnx_int8}
-DEFAULT_BACKEND = "torch"
+# onnx-int8 is the default: on SciFact it kept nDCG@10 within 0.005 of torch (+0.0035
+# dense, -0.0042 hybrid) while encoding ~2-5x faster and starting without torch.
+DEFAULT_BACKEND = "onnx-int8"
 
 
 def load_embedder(model: str | None = None, *, backend: str | None = None) -> Embedder:

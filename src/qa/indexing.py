@@ -175,10 +175,12 @@ def build_index(
             fingerprint = model_fingerprint(model_path)
         if settings is None:
             settings = prev.settings if prev else IndexSettings()
+        # Indexes from before backends were recorded are torch; None = a custom embedder.
         prev_backend = prev.manifest["model"].get("backend", "torch") if prev else None
         if embedder is not None:
-            backend = getattr(embedder, "backend", "torch")
-        backend = resolve_backend(backend or prev_backend)
+            backend = getattr(embedder, "backend", None)
+        else:
+            backend = resolve_backend(backend or prev_backend)
         requested_type = index_type or (prev.manifest["faiss"].get("requested", "auto") if prev else "auto")
 
         reuse = prev
@@ -190,7 +192,7 @@ def build_index(
         elif prev is not None and prev.model_fingerprint != fingerprint:
             report.full_rebuild_reason = f"weights of model {model_name} changed"
             reuse = None
-        elif prev is not None and prev_backend != backend:
+        elif prev is not None and None not in (prev_backend, backend) and prev_backend != backend:
             # Backends agree to ~0.99 cosine, not exactly: never mix them in one index.
             report.full_rebuild_reason = f"embedding backend changed from {prev_backend} to {backend}"
             reuse = None
@@ -368,7 +370,7 @@ def build_index(
                     "fingerprint": embedder.fingerprint(),
                     "dimension": dim,
                     "max_tokens": embedder.max_tokens,
-                    "backend": backend,
+                    "backend": getattr(embedder, "backend", None),
                 },
                 "settings": settings.to_dict(),
                 "faiss": {

@@ -126,7 +126,7 @@ class Retriever:
                 if self._embedder is None:
                     # Queries go through the backend the passages were embedded with.
                     backend = self.index.manifest["model"].get("backend", "torch")
-                    if backend == resolve_backend(None):
+                    if backend is None or backend == resolve_backend(None):
                         embedder = load_embedder(self.index.model_name)
                     else:
                         embedder = load_embedder(self.index.model_name, backend=backend)
