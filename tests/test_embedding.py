@@ -84,6 +84,8 @@ def test_backend_is_recorded_and_a_change_rebuilds(tmp_path: Path, corpus: Path,
     assert build_index(corpus, index_dir, embedder=other).up_to_date
 
 
-def test_onnx_is_the_default_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_backend_and_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QA_BACKEND", raising=False)
+    assert resolve_backend(None) == "torch"
+    monkeypatch.setenv("QA_BACKEND", "onnx-int8")
     assert resolve_backend(None) == "onnx-int8"
