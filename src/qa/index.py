@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,8 @@ from qa.vectors import VectorIndex
 __all__ = ["FORMAT_VERSION", "Index", "StaleReport", "VERIFY_HASH_LIMIT"]
 
 logger = logging.getLogger(__name__)
+
+_LOAD_LOCK = threading.RLock()
 
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
@@ -156,7 +159,11 @@ class Index:
                     "(or `qa index --corpus DIR --index DIR`)"
                 )
             try:
-                return cls._load_folder(folder, verify=verify, hash_limit=hash_limit)
+                # One load at a time per process: np.load parses .npy headers with
+                # ast.literal_eval, which CPython 3.11.7 can corrupt when threads run it
+                # concurrently ("AST constructor recursion depth mismatch", gh-106905).
+                with _LOAD_LOCK:
+                    return cls._load_folder(folder, verify=verify, hash_limit=hash_limit)
             except (FileNotFoundError, IndexCorruptError) as exc:
                 # A writer replaced the snapshot (and removed this one) between reading
                 # CURRENT and its files: files then look missing. Read the new one.
@@ -239,7 +246,8 @@ class Index:
 
     def load_vectors(self) -> np.ndarray:
         """The stored passage vectors (memory-mapped), row i = passage i."""
-        return np.load(self.path / "vectors.npy", mmap_mode="r")
+        with _LOAD_LOCK:
+            return np.load(self.path / "vectors.npy", mmap_mode="r")
 
     def vector_matrix(self) -> np.ndarray:
         """`load_vectors()`, opened once and kept (exact vectors for rescoring)."""
