@@ -69,7 +69,8 @@ def test_qrels_are_passage_level_and_skip_unanswerable_questions() -> None:
 def test_configuration_registry_is_extensible_and_rejects_unknown_names() -> None:
     assert [c.name for c in parse_configurations("dense, bm25,hybrid,dense")] == ["dense", "bm25", "hybrid"]
     with pytest.raises(
-        ConfigError, match=r"unknown configuration 'rerank'; choose among \['bm25', 'dense', 'hybrid', 'hybrid-rrf'"
+        ConfigError,
+        match=r"unknown configuration 'rerank'; choose among \['bm25', 'dense', 'hybrid', 'hybrid-rrf'",
     ):
         parse_configurations("rerank")
     register_configuration("hybrid-deep", mode="hybrid", depth=300)

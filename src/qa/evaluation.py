@@ -106,7 +106,13 @@ def parse_configurations(names: str | Sequence[str]) -> list[Configuration]:
 def configure(base: Retriever, config: Configuration) -> Retriever:
     """A Retriever over `base`'s index and model, with `config`'s options."""
     # The abstention threshold (possibly calibrated for this index) carries over.
-    options = {"k": base.k, "depth": base.depth, "rrf_k": base.rrf_k, "threshold": base.threshold, **config.options}
+    options = {
+        "k": base.k,
+        "depth": base.depth,
+        "rrf_k": base.rrf_k,
+        "threshold": base.threshold,
+        **config.options,
+    }
     try:
         return Retriever(base.index, embedder=base.embedder, **options)
     except TypeError as exc:
