@@ -191,7 +191,8 @@ class Retriever:
         depth = max(k, self.depth)
 
         qv: np.ndarray | None = None
-        if mode is not RetrievalMode.BM25 or highlight or use_rerank:
+        # The question vector also gives the abstention confidence.
+        if mode is not RetrievalMode.BM25 or highlight or use_rerank or self.threshold is not None:
             qv = self.embedder.embed(list(questions))
         dense: list[tuple[np.ndarray, np.ndarray]] = []
         if mode is not RetrievalMode.BM25:
@@ -366,14 +367,12 @@ class Retriever:
         question) is below the abstention threshold: nothing relevant was found. The
         closest passages are still returned.
         """
-        results = self._run(questions, k=k, mode=mode, highlight=True, rerank=rerank)
+        results = self._run(questions, k=k, mode=mode, highlight=highlight, rerank=rerank)
         qids = list(qids) if qids is not None else [None] * len(questions)
         threshold = self.threshold
         answers = []
         for q, (hits, confidence), qid in zip(questions, results, qids):
             answered = bool(hits) and (threshold is None or confidence is None or confidence >= threshold)
-            if not highlight:
-                hits = [replace(h, highlights=()) for h in hits]
             answers.append(
                 Answer(question=q, hits=tuple(hits), answered=answered, qid=qid, confidence=confidence)
             )
