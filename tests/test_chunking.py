@@ -142,3 +142,13 @@ def test_settings_validation() -> None:
         IndexSettings(context="everything")
     with pytest.raises(ConfigError, match="--max-tokens 222"):
         IndexSettings(max_tokens=250).check_model_limit(256)
+
+
+def test_short_paragraph_is_not_merged_into_a_piece_that_fills_the_budget() -> None:
+    # Found by hypothesis: the long paragraph's first piece alone has max_tokens, so the
+    # short paragraph before it cannot join it (it would make max_tokens + 1).
+    text = "0\n\n" + " ".join(["0"] * 17)
+    doc = Document("d.txt", "t", text, hashlib.sha256(text.encode()).hexdigest())
+    cfg = IndexSettings(max_tokens=16, min_tokens=4, context="none")
+    passages = chunk(doc, settings=cfg, token_spans=whitespace_token_spans)
+    assert [len(whitespace_token_spans(p.text)) for p in passages] == [1, 16, 1]

@@ -188,7 +188,8 @@ def _paragraph_units(
         while j < len(sentences) and tokens + sentences[j][2] <= budget:
             tokens += sentences[j][2]
             j += 1
-        j = max(j, i + 1)  # a lone sentence always fits (cut above)
+        if j == i:  # a lone sentence always fits the full budget (cut above)
+            j, tokens = i + 1, sentences[i][2]
         units.append(_Unit(sentences[i][0], sentences[j - 1][1], tokens, number, False))
         if j >= len(sentences):
             break
