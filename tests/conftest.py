@@ -39,10 +39,22 @@ class FakeEmbedder:
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         return whitespace_token_spans(text)
 
+    def embed_pieces(
+        self, texts: Sequence[Sequence[str]], *, show_progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Whole texts as `embed` sees them; each piece's bag of words alone (its "pooled" tokens)."""
+        from qa.embedding import join_pieces
+
+        vectors = self.embed([join_pieces(p)[0] for p in texts])
+        return vectors, [self._vectors(list(p)) for p in texts]
+
     def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
         if self.fail_after is not None and len(self.embedded) + len(texts) > self.fail_after:
             raise RuntimeError("simulated crash while embedding")
         self.embedded.extend(texts)
+        return self._vectors(texts)
+
+    def _vectors(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         for i, text in enumerate(texts):
             for word in re.findall(r"\w+", text.lower()):

@@ -47,6 +47,9 @@ def test_calibration_round_trip_and_model_check(tmp_path: Path) -> None:
     save_calibration(tmp_path, cal)
     assert load_calibration(tmp_path, model="m1") == cal
     assert load_calibration(tmp_path, model="other") is None
+    assert load_calibration(tmp_path, model="m1", signal="best sentence cosine") == cal
+    # A threshold for another confidence scale (e.g. separately embedded sentences) is not used.
+    assert load_calibration(tmp_path, model="m1", signal="best sentence cosine (late)") is None
     (tmp_path / "calibration.json").write_text("{broken", encoding="utf-8")
     assert load_calibration(tmp_path, model="m1") is None
 
@@ -80,6 +83,7 @@ def test_retriever_open_uses_the_stored_calibration(corpus: Path, tmp_path: Path
             max_false_abstention=0.02,
             source="x",
             created_at="now",
+            signal="best sentence cosine (late)",
         ),
     )
     r = Retriever.open(tmp_path / "idx", embedder=fake_embedder)

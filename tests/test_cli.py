@@ -166,3 +166,21 @@ def test_python_m_qa_runs(tmp_path: Path) -> None:
         [sys.executable, "-m", "qa", "--version"], capture_output=True, text=True, check=True
     )
     assert out.stdout.startswith("qa ")
+
+
+def test_index_sentences_option_sets_how_sentence_vectors_are_made(tmp_path: Path, real_embedder) -> None:
+    from qa.index import Index
+
+    corpus = tmp_path / "docs"
+    corpus.mkdir()
+    (corpus / "ferry.txt").write_text("Ferries\n\nThe ferry leaves at nine. Tickets cost four euros.\n")
+    index = tmp_path / "idx"
+    assert main(["index", "-q", "--corpus", str(corpus), "--index", str(index)]) == 0
+    assert Index.load(index).settings.sentence_pooling == "late"
+    assert (
+        main(["index", "-q", "--corpus", str(corpus), "--index", str(index), "--sentences", "separate"]) == 0
+    )
+    loaded = Index.load(index)
+    assert loaded.settings.sentence_pooling == "separate" and loaded.sentences is not None
+    assert main(["index", "-q", "--corpus", str(corpus), "--index", str(index), "--sentences", "none"]) == 0
+    assert Index.load(index).sentences is None

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from qa.embedding import BACKENDS, load_embedder, resolve_backend
+from qa.embedding import BACKENDS, join_pieces, load_embedder, pool_pieces, resolve_backend
 from qa.errors import ModelError
 
 TEXTS = [
@@ -89,3 +89,50 @@ def test_default_backend_and_env_override(monkeypatch: pytest.MonkeyPatch) -> No
     assert resolve_backend(None) == "torch"
     monkeypatch.setenv("QA_BACKEND", "onnx-int8")
     assert resolve_backend(None) == "onnx-int8"
+
+
+# -- texts in pieces: one forward pass, a vector per piece ("late chunking") -------------
+
+
+def test_join_pieces_normalises_each_piece_and_records_its_span() -> None:
+    text, spans = join_pieces(["Title  ", "\n", "First  sentence.", " ", "", "Second\tone."])
+    assert text == "Title First sentence. Second one."
+    assert [text[a:b] for a, b in spans] == ["Title", "", "First sentence.", "", "", "Second one."]
+
+
+def test_pool_pieces_means_the_tokens_inside_each_span() -> None:
+    tokens = np.array([[9.0, 9.0], [1.0, 0.0], [3.0, 0.0], [0.0, 2.0], [9.0, 9.0]])
+    offsets = np.array([[0, 0], [0, 3], [4, 6], [7, 9], [0, 0]])  # [CLS] a b c [SEP]
+    fallback = np.array([0.6, 0.8], dtype=np.float32)
+    out = pool_pieces(tokens, offsets, [(0, 6), (7, 9), (20, 25), (3, 3)], fallback)
+    np.testing.assert_allclose(out[0], [1.0, 0.0])  # mean of a and b, normalised
+    np.testing.assert_allclose(out[1], [0.0, 1.0])
+    np.testing.assert_allclose(out[2], fallback)  # cut off by the input limit
+    np.testing.assert_allclose(out[3], fallback)  # empty piece
+
+
+PIECES = [
+    ["Harbour ferries", "\n", "The ferry leaves at nine.", " ", "Tickets cost four euros."],
+    ["", "Glaciers retreat in warm summers.", " ", "Meltwater feeds the river."],
+]
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("backend", ["torch", "onnx-int8"])
+def test_embed_pieces_matches_embed_and_pools_each_piece(backend: str, real_embedder) -> None:
+    embedder = real_embedder if backend == "torch" else load_embedder(None, backend=backend)
+    vectors, pieces = embedder.embed_pieces(PIECES)
+    whole = embedder.embed([join_pieces(p)[0] for p in PIECES])
+    # The text's vector is exactly what embed() gives for the joined text.
+    np.testing.assert_allclose(vectors, whole, atol=1e-4)
+    assert [len(p) for p in pieces] == [len(p) for p in PIECES]
+    for v in pieces:
+        np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-5)
+    # A sentence's pooled vector is closest to a question about that sentence.
+    q = embedder.embed(["How much is a ticket?", "When does the ferry depart?"])
+    assert int(np.argmax(pieces[0][[2, 4]] @ q[0])) == 1
+    assert int(np.argmax(pieces[0][[2, 4]] @ q[1])) == 0
+    # And it agrees with the other backend.
+    if backend != "torch":
+        _, ref = real_embedder.embed_pieces(PIECES)
+        assert float((pieces[0][2] * ref[0][2]).sum()) > 0.97

@@ -54,11 +54,9 @@ def test_changing_one_document_re_embeds_only_it(corpus: Path, tmp_path: Path, f
     report = build_index(corpus, tmp_path / "idx", embedder=fake_embedder)
     assert report.changed == ["cats.txt"] and report.added == [] and report.removed == []
     assert all("liquid" in t or "Cats" in t for t in fake_embedder.embedded)
-    # One passage (and its two sentences) embedded; nothing from the other documents.
+    # One passage read once (its sentences are pooled from that pass); nothing else.
     assert report.embedded == 1
-    assert sorted(fake_embedder.embedded) == sorted(
-        ["Cats\n\nCats are now said to be liquid.", "Cats", "Cats are now said to be liquid."]
-    )
+    assert fake_embedder.embedded == ["Cats Cats are now said to be liquid."]
     new = Index.load(tmp_path / "idx")
     new_vectors = new.load_vectors()
     # Unchanged documents keep exactly the same vectors.
@@ -124,3 +122,52 @@ def test_documents_argument_indexes_in_memory_docs(tmp_path: Path, fake_embedder
     assert report.added == ["a.txt"]
     manifest = json.loads((IndexStore(tmp_path / "idx").current() / "manifest.json").read_text())
     assert manifest["counts"] == {"documents": 1, "passages": 1}
+
+
+class _NoPiecesEmbedder:
+    """An Embedder without embed_pieces (e.g. a user's own class)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name, self.dimension, self.max_tokens = inner.name, inner.dimension, inner.max_tokens
+
+    def fingerprint(self) -> str:
+        return self.inner.fingerprint()
+
+    def token_spans(self, text: str):
+        return self.inner.token_spans(text)
+
+    def embed(self, texts, *, show_progress: bool = False):
+        return self.inner.embed(texts)
+
+
+def test_sentence_vectors_are_pooled_from_the_passage_pass(
+    corpus: Path, tmp_path: Path, fake_embedder
+) -> None:
+    build_index(corpus, tmp_path / "late", embedder=fake_embedder)
+    late = Index.load(tmp_path / "late")
+    assert late.settings.sentence_pooling == "late"
+    assert late.sentences is not None and len(late.sentences) > len(late.passages)
+    # The fake embedder pools a sentence as its own bag of words: the stored vector is that.
+    for j in range(len(late.sentences)):
+        row, a, b = (int(x) for x in late.sentences.table[j])
+        text = late.documents[late.passages[row].doc_id].text[a:b]
+        np.testing.assert_allclose(late.sentences.vectors[j], fake_embedder.embed([text])[0], atol=2e-3)
+
+    # An embedder that cannot pool embeds sentences alone, and the manifest says so.
+    build_index(corpus, tmp_path / "sep", embedder=_NoPiecesEmbedder(fake_embedder))
+    sep = Index.load(tmp_path / "sep")
+    assert sep.settings.sentence_pooling == "separate"
+    np.testing.assert_allclose(
+        np.asarray(sep.sentences.vectors, np.float32),
+        np.asarray(late.sentences.vectors, np.float32),
+        atol=2e-3,
+    )
+
+
+def test_indexes_from_before_pooling_was_recorded_read_as_separate() -> None:
+    old = {"max_tokens": 192, "min_tokens": 64, "overlap": 1, "context": "title", "sentence_vectors": True}
+    assert IndexSettings.from_dict(old).sentence_pooling == "separate"
+    assert IndexSettings.from_dict({**old, "sentence_pooling": "late"}).sentence_pooling == "late"
+    with pytest.raises(Exception, match="sentence pooling"):
+        IndexSettings(sentence_pooling="average")

@@ -30,6 +30,7 @@ __all__ = [
     "CALIBRATION_FILE",
     "Calibration",
     "choose_threshold",
+    "confidence_signal",
     "load_calibration",
     "save_calibration",
 ]
@@ -56,6 +57,17 @@ class Calibration:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+def confidence_signal(settings) -> str:
+    """The name of the confidence an index's answers carry (thresholds are per signal).
+
+    Late-pooled and separately embedded sentence vectors give cosines on different
+    scales, so a threshold calibrated for one is not used for the other.
+    """
+    if not settings.sentence_vectors:
+        return "best passage cosine"
+    return f"best sentence cosine ({settings.sentence_pooling})"
 
 
 def choose_threshold(
@@ -94,8 +106,9 @@ def save_calibration(index_dir: Path, calibration: Calibration) -> Path:
     return path
 
 
-def load_calibration(index_dir: Path, *, model: str) -> Calibration | None:
-    """The stored calibration for `model`, or None (missing, unreadable, or another model)."""
+def load_calibration(index_dir: Path, *, model: str, signal: str | None = None) -> Calibration | None:
+    """The stored calibration for `model` and `signal`, or None (missing, unreadable, or
+    made for another model or confidence signal)."""
     path = Path(index_dir) / CALIBRATION_FILE
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -112,6 +125,15 @@ def load_calibration(index_dir: Path, *, model: str) -> Calibration | None:
             path,
             cal.model,
             model,
+        )
+        return None
+    if signal is not None and cal.signal != signal:
+        logger.warning(
+            "%s was calibrated on the %s, the index gives the %s; using the default threshold "
+            "(run `qa calibrate` again)",
+            path,
+            cal.signal,
+            signal,
         )
         return None
     return cal

@@ -110,6 +110,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="text prepended to each passage before embedding (default: title)",
     )
     p.add_argument(
+        "--sentences",
+        choices=["late", "separate", "none"],
+        default=None,
+        help="sentence vectors (reranking, highlights, abstention): late = pooled from each "
+        "passage's own forward pass, no extra encoder work (default); separate = each sentence "
+        "embedded alone (about 2x the work); none = passage vectors only",
+    )
+    p.add_argument(
         "--index-type",
         choices=["auto", "flat", "hnsw", "ivfsq8", "ivfpq"],
         default=None,
@@ -332,6 +340,8 @@ def cmd_index(args: argparse.Namespace) -> int:
             ("min_tokens", args.min_tokens),
             ("overlap", args.overlap),
             ("context", args.context),
+            ("sentence_vectors", None if args.sentences is None else args.sentences != "none"),
+            ("sentence_pooling", args.sentences if args.sentences in ("late", "separate") else None),
         )
         if v is not None
     }
@@ -572,7 +582,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from qa.abstention import Calibration, choose_threshold, now, save_calibration
+    from qa.abstention import Calibration, choose_threshold, confidence_signal, now, save_calibration
     from qa.questions import read_question_set
 
     _, index_dir = _dirs(args)
@@ -592,9 +602,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         max_false_abstention=args.max_false_abstention,
         source=str(args.questions),
         created_at=now(),
+        signal=confidence_signal(retriever.index.settings),
     )
     print(
-        f"threshold {threshold:.4f} (best-sentence cosine): {len(pos)} answerable questions, "
+        f"threshold {threshold:.4f} ({calibration.signal}): {len(pos)} answerable questions, "
         f"{calibration.false_abstention:.1%} would abstain; {len(neg)} unanswerable"
         + (f", {calibration.abstention:.1%} abstain" if neg else "")
     )

@@ -396,11 +396,13 @@ class Collection:
 
     def _writer_embedder(self) -> Embedder:
         if self._embedder is None:
-            from qa.embedding import SentenceTransformerEmbedder
+            from qa.embedding import BACKENDS
 
-            # A separate instance: a fast tokenizer is not safe to share with a thread
-            # that is embedding a question at the same time.
-            self._embedder = SentenceTransformerEmbedder(self.index.model_name)
+            # A separate instance, on the backend the index was built with (vectors of
+            # two backends are never mixed): a fast tokenizer is not safe to share with
+            # a thread that is embedding a question at the same time.
+            backend = self.index.manifest["model"].get("backend") or "torch"
+            self._embedder = BACKENDS[backend](self.index.model_name)
         return self._embedder
 
     def _reindex(self, progress: Progress | None) -> BuildReport:

@@ -14,6 +14,7 @@ __all__ = [
     "DEFAULT_MODEL",
     "IndexSettings",
     "RetrievalMode",
+    "SentencePooling",
     "default_corpus_dir",
     "default_index_dir",
     "configured_model",
@@ -37,6 +38,13 @@ class Context(str, Enum):
     NONE = "none"
     TITLE = "title"
     HEADING = "heading"  # title and section heading
+
+
+class SentencePooling(str, Enum):
+    """How sentence vectors are computed (see IndexSettings)."""
+
+    LATE = "late"
+    SEPARATE = "separate"
 
 
 def parse_enum(enum_cls: type[Enum], value: Any, what: str) -> Any:
@@ -63,8 +71,11 @@ class IndexSettings:
         overlap: sentences repeated between consecutive pieces of a split paragraph.
         context: text prepended to the embedded passage (`none`, `title`, `heading`).
         context_tokens: word pieces reserved for that context; longer context is cut.
-        sentence_vectors: also embed each passage's sentences (best-sentence reranking,
-            highlights and abstention use them; indexing embeds about twice the text).
+        sentence_vectors: also store a vector per sentence of each passage (best-sentence
+            reranking, highlights and abstention use them).
+        sentence_pooling: how sentence vectors are made: `late` pools each sentence's
+            token vectors from its passage's own forward pass (in context, no extra
+            encoder work); `separate` embeds each sentence alone (about twice the work).
     """
 
     max_tokens: int = 192
@@ -73,6 +84,7 @@ class IndexSettings:
     context: str = Context.TITLE.value
     context_tokens: int = 32
     sentence_vectors: bool = True
+    sentence_pooling: str = SentencePooling.LATE.value
 
     def __post_init__(self) -> None:
         if self.max_tokens < 8:
@@ -86,6 +98,7 @@ class IndexSettings:
         if self.context_tokens < 0:
             raise ConfigError(f"context_tokens={self.context_tokens} must be 0 or more")
         parse_enum(Context, self.context, "context")
+        parse_enum(SentencePooling, self.sentence_pooling, "sentence pooling")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -93,6 +106,9 @@ class IndexSettings:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> IndexSettings:
         names = {f.name for f in fields(cls)}
+        d = dict(d)
+        if d.get("sentence_vectors") and "sentence_pooling" not in d:
+            d["sentence_pooling"] = SentencePooling.SEPARATE.value  # indexes from before pooling was recorded
         return cls(**{k: v for k, v in d.items() if k in names})
 
     def check_model_limit(self, model_max_tokens: int) -> None:

@@ -25,7 +25,10 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "load_embedder",
     "resolve_backend",
+    "join_pieces",
     "normalize_for_model",
+    "pool_pieces",
+    "progress_bar",
     "resolve_model",
     "model_fingerprint",
 ]
@@ -67,6 +70,51 @@ class Embedder(Protocol):
 def normalize_for_model(text: str) -> str:
     """What the model reads: NFKC and collapsed whitespace. Shown text is never changed."""
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def join_pieces(pieces: Sequence[str]) -> tuple[str, list[tuple[int, int]]]:
+    """What the model reads for a text given in pieces, and where each piece lies in it.
+
+    Each piece is normalised (`normalize_for_model`) and the pieces are joined with one
+    space, so for pieces that partition a text at whitespace the result equals
+    `normalize_for_model(text)`. Empty pieces get an empty span.
+    """
+    parts: list[str] = []
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for piece in pieces:
+        norm = normalize_for_model(piece)
+        if not norm:
+            spans.append((pos, pos))
+            continue
+        if parts:
+            pos += 1  # the joining space
+        parts.append(norm)
+        spans.append((pos, pos + len(norm)))
+        pos += len(norm)
+    return " ".join(parts), spans
+
+
+def pool_pieces(
+    tokens: np.ndarray, offsets: np.ndarray, spans: Sequence[tuple[int, int]], fallback: np.ndarray
+) -> np.ndarray:
+    """Mean of the token vectors inside each span, L2-normalised ("late chunking").
+
+    `tokens` (n, d) and `offsets` (n, 2) are one text's token vectors and character
+    offsets (special and padding tokens have an empty offset and are never inside a
+    span). A span with no token (empty, or cut off by the model's input limit) gets
+    `fallback`, the vector of the whole text.
+    """
+    out = np.empty((len(spans), tokens.shape[1]), dtype=np.float32)
+    real = offsets[:, 1] > offsets[:, 0]
+    for i, (start, end) in enumerate(spans):
+        inside = real & (offsets[:, 0] >= start) & (offsets[:, 1] <= end)
+        if end > start and inside.any():
+            v = tokens[inside].mean(axis=0)
+            out[i] = v / max(float(np.linalg.norm(v)), 1e-12)
+        else:
+            out[i] = fallback
+    return out
 
 
 def resolve_model(name: str | None) -> tuple[str, Path]:
@@ -166,6 +214,59 @@ class SentenceTransformerEmbedder:
                 show_progress_bar=show_progress,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def embed_pieces(
+        self, texts: Sequence[Sequence[str]], *, show_progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Embed texts given as pieces: one vector per text, and one per piece.
+
+        Each text is read once, as `join_pieces(pieces)`; its vector is what `embed`
+        returns for that text, and each piece's vector pools the same forward pass's
+        token vectors over the piece (so a sentence is embedded in its passage's
+        context, at no extra encoder cost).
+        """
+        import torch
+
+        joined = [join_pieces(p) for p in texts]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pieces_out: list[np.ndarray] = [np.zeros((0, self.dimension), np.float32)] * len(texts)
+        # Longest first, in batches of similar length: padding is wasted compute.
+        order = sorted(range(len(texts)), key=lambda i: -len(joined[i][0]))
+        bar = progress_bar(len(texts), show_progress)
+        with _single_thread() if len(texts) <= SMALL_BATCH else contextlib.nullcontext():
+            for b in range(0, len(order), self.batch_size):
+                rows = order[b : b + self.batch_size]
+                enc = self._tokenizer(
+                    [joined[i][0] for i in rows],
+                    padding=True,
+                    truncation=True,
+                    max_length=self.max_tokens,
+                    return_offsets_mapping=True,
+                    return_tensors="pt",
+                )
+                offsets = enc.pop("offset_mapping").numpy()
+                with torch.inference_mode():
+                    features = self._model(dict(enc))
+                tokens = features["token_embeddings"].float().numpy()
+                vectors = features["sentence_embedding"].float().numpy()
+                vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+                for j, i in enumerate(rows):
+                    out[i] = vectors[j]
+                    pieces_out[i] = pool_pieces(tokens[j], offsets[j], joined[i][1], vectors[j])
+                if bar is not None:
+                    bar.update(len(rows))
+        if bar is not None:
+            bar.close()
+        return out, pieces_out
+
+
+def progress_bar(total: int, show: bool):
+    """A tqdm bar over `total` texts, or None."""
+    if not show:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="passage", desc="embedding")
 
 
 # Questions are embedded a few at a time. One thread is as fast for such tiny inputs,

@@ -7,14 +7,14 @@ import json
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
 from qa import __version__
 from qa.chunking import chunk
-from qa.config import Context, IndexSettings
+from qa.config import Context, IndexSettings, SentencePooling
 from qa.embedding import Embedder, load_embedder, model_fingerprint, resolve_backend, resolve_model
 from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from qa.index import FORMAT_VERSION, MANIFEST, Index, snapshot_files, write_jsonl
@@ -112,6 +112,50 @@ def context_text(passage: Passage, settings: IndexSettings, embedder: Embedder |
     return f"{ctx}\n{passage.text}"
 
 
+def _embed_passages(
+    embedder: Embedder,
+    passages: list[Passage],
+    texts: list[str],
+    sentences: list[list[tuple[int, int]]],
+    settings: IndexSettings,
+    *,
+    show_progress: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Passage vectors (of `texts`) and the vectors of their `sentences`, in order.
+
+    With `late` pooling each passage is read once, in pieces (context prefix, then the
+    passage cut at its sentence spans), and a sentence's vector pools its tokens from
+    that pass. Otherwise sentences are embedded on their own, in the same call.
+    """
+    n_sentences = sum(len(s) for s in sentences)
+    logger.info("embedding %d passages and %d sentences with %s", len(passages), n_sentences, embedder.name)
+    if not sentences:
+        return embedder.embed(texts, show_progress=show_progress), np.zeros(
+            (0, embedder.dimension), np.float32
+        )
+    if settings.sentence_pooling == SentencePooling.LATE.value:
+        pieces, picks = [], []
+        for p, text, spans in zip(passages, texts, sentences):
+            prefix = text[: len(text) - len(p.text)]  # the context before the passage text
+            parts, sentence_parts, at = [prefix], [], p.start
+            for a, b in spans:
+                parts.append(p.text[at - p.start : a - p.start])  # the gap (usually whitespace)
+                sentence_parts.append(len(parts))
+                parts.append(p.text[a - p.start : b - p.start])
+                at = b
+            parts.append(p.text[at - p.start :])
+            pieces.append(parts)
+            picks.append(sentence_parts)
+        vectors, piece_vectors = embedder.embed_pieces(pieces, show_progress=show_progress)  # type: ignore[attr-defined]
+        chosen = [pv[idx] for pv, idx in zip(piece_vectors, picks)]
+        return vectors, np.concatenate(chosen) if chosen else np.zeros((0, embedder.dimension), np.float32)
+    texts_all = texts + [
+        p.text[a - p.start : b - p.start] for p, spans in zip(passages, sentences) for a, b in spans
+    ]
+    vectors = embedder.embed(texts_all, show_progress=show_progress)
+    return vectors[: len(texts)], vectors[len(texts) :]
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -175,6 +219,16 @@ def build_index(
             fingerprint = model_fingerprint(model_path)
         if settings is None:
             settings = prev.settings if prev else IndexSettings()
+        if (
+            embedder is not None
+            and settings.sentence_vectors
+            and settings.sentence_pooling == SentencePooling.LATE.value
+            and not hasattr(embedder, "embed_pieces")
+        ):
+            logger.info(
+                "%s cannot pool sentences from its passages; embedding them separately", embedder.name
+            )
+            settings = replace(settings, sentence_pooling=SentencePooling.SEPARATE.value)
         # Indexes from before backends were recorded are torch; None = a custom embedder.
         prev_backend = prev.manifest["model"].get("backend", "torch") if prev else None
         if embedder is not None:
@@ -272,22 +326,13 @@ def build_index(
 
         report.passages = sum(len(p) for _, p, _ in plan)
 
-        # Sentences of new passages are embedded too (no context prefix): they drive
-        # best-sentence reranking, highlighting and the abstention confidence.
-        new_sentences: list[list[tuple[int, int]]] = []
-        sentence_texts: list[str] = []
-        if settings.sentence_vectors:
-            for p in to_embed:
-                spans = passage_sentences(p)
-                new_sentences.append(spans)
-                sentence_texts.extend(p.text[a - p.start : b - p.start] for a, b in spans)
-        logger.info(
-            "embedding %d passages and %d sentences with %s", len(to_embed), len(sentence_texts), embedder.name
-        )
+        # Each new passage's sentences get vectors too: they drive best-sentence
+        # reranking, highlighting and the abstention confidence.
+        new_sentences = [passage_sentences(p) for p in to_embed] if settings.sentence_vectors else []
         passage_texts = [context_text(p, settings, embedder) for p in to_embed]
-        all_vectors = embedder.embed(passage_texts + sentence_texts, show_progress=show_progress)
-        new_vectors = all_vectors[: len(passage_texts)]
-        new_sentence_vectors = all_vectors[len(passage_texts) :]
+        new_vectors, new_sentence_vectors = _embed_passages(
+            embedder, to_embed, passage_texts, new_sentences, settings, show_progress=show_progress
+        )
         report.embedded = len(to_embed)
 
         dim = embedder.dimension
@@ -313,7 +358,9 @@ def build_index(
                     vectors[row] = new_vectors[k]
                     if settings.sentence_vectors:
                         spans = new_sentences[k]
-                        sentence_rows.append(np.array([(row, a, b) for a, b in spans], dtype=np.int64).reshape(-1, 3))
+                        sentence_rows.append(
+                            np.array([(row, a, b) for a, b in spans], dtype=np.int64).reshape(-1, 3)
+                        )
                         sentence_vecs.append(new_sentence_vectors[s_at : s_at + len(spans)])
                         s_at += len(spans)
                     k += 1

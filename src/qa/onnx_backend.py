@@ -16,7 +16,14 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embedding import model_fingerprint, normalize_for_model, resolve_model
+from qa.embedding import (
+    join_pieces,
+    model_fingerprint,
+    normalize_for_model,
+    pool_pieces,
+    progress_bar,
+    resolve_model,
+)
 from qa.errors import ModelError
 
 __all__ = ["OnnxEmbedder", "default_cache_dir", "export_onnx"]
@@ -24,7 +31,7 @@ __all__ = ["OnnxEmbedder", "default_cache_dir", "export_onnx"]
 logger = logging.getLogger(__name__)
 
 # Bump when the exported graph changes, so stale cached files are not reused.
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2  # 2: also outputs the token vectors (late-chunked sentences)
 OPSET = 17
 
 
@@ -89,7 +96,7 @@ def export_onnx(folder: Path, out: Path, *, quantize: bool = True) -> Path:
             else:
                 mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
+            return torch.nn.functional.normalize(pooled, p=2.0, dim=1), hidden
 
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".export-") as tmp:
@@ -102,12 +109,13 @@ def export_onnx(folder: Path, out: Path, *, quantize: bool = True) -> Path:
                 (ids, torch.ones_like(ids), torch.zeros_like(ids)),
                 str(fp32),
                 input_names=["input_ids", "attention_mask", "token_type_ids"],
-                output_names=["embedding"],
+                output_names=["embedding", "tokens"],
                 dynamic_axes={
                     "input_ids": {0: "batch", 1: "seq"},
                     "attention_mask": {0: "batch", 1: "seq"},
                     "token_type_ids": {0: "batch", 1: "seq"},
                     "embedding": {0: "batch"},
+                    "tokens": {0: "batch", 1: "seq"},
                 },
                 opset_version=OPSET,
                 dynamo=False,  # the TorchScript exporter needs no onnxscript
@@ -208,18 +216,11 @@ class OnnxEmbedder:
     def count_tokens(self, text: str) -> int:
         return len(self._spans_tok.encode(text, add_special_tokens=False).ids)
 
-    def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        encodings = self._tok.encode_batch([normalize_for_model(t) for t in texts])
+    def _batches(self, encodings: list, show_progress: bool):
+        """Yield (rows, vectors, token vectors) per batch, longest texts first."""
         # Longest first, in batches of similar length: padding is mostly wasted compute.
         order = sorted(range(len(encodings)), key=lambda i: -len(encodings[i].ids))
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        bar = None
-        if show_progress:
-            from tqdm import tqdm
-
-            bar = tqdm(total=len(texts), unit="passage", desc="embedding")
+        bar = progress_bar(len(encodings), show_progress)
         for b in range(0, len(order), self.batch_size):
             rows = order[b : b + self.batch_size]
             width = max(len(encodings[i].ids) for i in rows)
@@ -231,12 +232,38 @@ class OnnxEmbedder:
                 n = len(e.ids)
                 ids[j, :n], mask[j, :n], types[j, :n] = e.ids, e.attention_mask, e.type_ids
             feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-            (vectors,) = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
-            out[rows] = vectors
+            vectors, tokens = self._session.run(None, {k: v for k, v in feed.items() if k in self._inputs})
+            # Re-normalise: int8 arithmetic can leave norms a hair off 1.
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+            yield rows, vectors, tokens
             if bar is not None:
                 bar.update(len(rows))
         if bar is not None:
             bar.close()
-        # Re-normalise: int8 arithmetic can leave norms a hair off 1.
-        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-12)
+
+    def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tok.encode_batch([normalize_for_model(t) for t in texts])
+        for rows, vectors, _ in self._batches(encodings, show_progress):
+            out[rows] = vectors
         return out
+
+    def embed_pieces(
+        self, texts: Sequence[Sequence[str]], *, show_progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """One vector per text and one per piece, from one forward pass (see SentenceTransformerEmbedder)."""
+        joined = [join_pieces(p) for p in texts]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        pieces_out: list[np.ndarray] = [np.zeros((0, self.dimension), np.float32)] * len(texts)
+        if not texts:
+            return out, pieces_out
+        encodings = self._tok.encode_batch([text for text, _ in joined])
+        for rows, vectors, tokens in self._batches(encodings, show_progress):
+            for j, i in enumerate(rows):
+                out[i] = vectors[j]
+                n = len(encodings[i].ids)
+                offsets = np.asarray(encodings[i].offsets, dtype=np.int64).reshape(-1, 2)
+                pieces_out[i] = pool_pieces(tokens[j, :n], offsets, joined[i][1], vectors[j])
+        return out, pieces_out

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.abstention import load_calibration
+from qa.abstention import confidence_signal, load_calibration
 from qa.citations import cite, verify
 from qa.config import IndexSettings, RetrievalMode, configured_model, default_index_dir, parse_enum
 from qa.embedding import Embedder, load_embedder, resolve_backend
@@ -97,7 +97,9 @@ class Retriever:
         index = Index.load(index_dir)
         index.check_compatible(model=configured_model(model), settings=settings)
         if "threshold" not in kwargs:
-            calibration = load_calibration(index_dir, model=index.model_name)
+            calibration = load_calibration(
+                index_dir, model=index.model_name, signal=confidence_signal(index.settings)
+            )
             if calibration is not None:
                 kwargs["threshold"] = calibration.threshold
         if corpus_dir is not None:
