@@ -35,9 +35,14 @@ def onnx_embedder():
     return load_embedder(None, backend="onnx-int8")
 
 
-def test_onnx_int8_matches_torch(onnx_embedder, real_embedder) -> None:
+@pytest.fixture(scope="module")
+def torch_embedder():
+    return load_embedder(None, backend="torch")
+
+
+def test_onnx_int8_matches_torch(onnx_embedder, torch_embedder) -> None:
     a = onnx_embedder.embed(TEXTS)
-    b = real_embedder.embed(TEXTS)
+    b = torch_embedder.embed(TEXTS)
     assert a.dtype == np.float32 and a.shape == b.shape == (len(TEXTS), 384)
     np.testing.assert_allclose(np.linalg.norm(a, axis=1), 1.0, atol=1e-5)
     cosine = (a * b).sum(axis=1)
@@ -47,7 +52,8 @@ def test_onnx_int8_matches_torch(onnx_embedder, real_embedder) -> None:
     assert np.array_equal(np.argsort(-(a @ a[0])), np.argsort(-(b @ b[0])))
 
 
-def test_onnx_embedder_interface(onnx_embedder, real_embedder) -> None:
+def test_onnx_embedder_interface(onnx_embedder, torch_embedder) -> None:
+    real_embedder = torch_embedder
     assert onnx_embedder.name == real_embedder.name
     assert onnx_embedder.fingerprint() == real_embedder.fingerprint()  # same weights
     assert onnx_embedder.max_tokens == real_embedder.max_tokens == 256
@@ -86,9 +92,9 @@ def test_backend_is_recorded_and_a_change_rebuilds(tmp_path: Path, corpus: Path,
 
 def test_default_backend_and_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QA_BACKEND", raising=False)
-    assert resolve_backend(None) == "torch"
-    monkeypatch.setenv("QA_BACKEND", "onnx-int8")
     assert resolve_backend(None) == "onnx-int8"
+    monkeypatch.setenv("QA_BACKEND", "torch")
+    assert resolve_backend(None) == "torch"
 
 
 # -- texts in pieces: one forward pass, a vector per piece ("late chunking") -------------
@@ -118,9 +124,9 @@ PIECES = [
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("backend", ["torch", "onnx-int8"])
-def test_embed_pieces_matches_embed_and_pools_each_piece(backend: str, real_embedder) -> None:
-    embedder = real_embedder if backend == "torch" else load_embedder(None, backend=backend)
+@pytest.mark.parametrize("backend", ["torch", "onnx", "onnx-int8"])
+def test_embed_pieces_matches_embed_and_pools_each_piece(backend: str, torch_embedder) -> None:
+    embedder = load_embedder(None, backend=backend)
     vectors, pieces = embedder.embed_pieces(PIECES)
     whole = embedder.embed([join_pieces(p)[0] for p in PIECES])
     # The text's vector is exactly what embed() gives for the joined text.
@@ -134,5 +140,5 @@ def test_embed_pieces_matches_embed_and_pools_each_piece(backend: str, real_embe
     assert int(np.argmax(pieces[0][[2, 4]] @ q[1])) == 0
     # And it agrees with the other backend.
     if backend != "torch":
-        _, ref = real_embedder.embed_pieces(PIECES)
+        _, ref = torch_embedder.embed_pieces(PIECES)
         assert float((pieces[0][2] * ref[0][2]).sum()) > 0.97
