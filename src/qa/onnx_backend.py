@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -73,6 +74,9 @@ def export_onnx(folder: Path, out: Path, *, quantize: bool = True) -> Path:
     """
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # the weight-loading bar is noise in a CLI
 
     pooling = _pooling(folder)
     try:
@@ -103,7 +107,9 @@ def export_onnx(folder: Path, out: Path, *, quantize: bool = True) -> Path:
         fp32 = Path(tmp) / "model-fp32.onnx"
         ids = torch.ones((2, 16), dtype=torch.long)
         logger.info("exporting %s to ONNX (once; cached in %s)", folder, out.parent)
-        with torch.no_grad():
+        # The tracer's warnings are about Python-side branches the export does not need.
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
             torch.onnx.export(
                 Encoder(model),
                 (ids, torch.ones_like(ids), torch.zeros_like(ids)),
