@@ -450,7 +450,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     print(f"index     {index.path}")
     print(f"built     {m['built_at']}  (qa {m['qa_version']})")
-    print(f"model     {m['model']['name']}  ({m['model']['dimension']} dims)")
+    backend = m["model"].get("backend", "torch") or "custom embedder"
+    print(f"model     {m['model']['name']}  ({m['model']['dimension']} dims, {backend} backend)")
     print(f"settings  {m['settings']}")
     print(f"faiss     {m['faiss']['type']}")
     print(f"contents  {m['counts']['documents']} documents, {m['counts']['passages']} passages")
