@@ -226,7 +226,13 @@ def chunk(doc: Document, *, settings: IndexSettings, token_spans: TokenSpans) ->
             and doc.page_of(last[-1].start) == doc.page_of(s)  # a PDF passage cites one page
         )
         units = _paragraph_units(
-            text, spans, s, e, number, settings, first_budget=settings.max_tokens - open_tokens if can_merge else None
+            text,
+            spans,
+            s,
+            e,
+            number,
+            settings,
+            first_budget=settings.max_tokens - open_tokens if can_merge else None,
         )
         for i, unit in enumerate(units):
             if i == 0 and can_merge and open_tokens + unit.tokens <= settings.max_tokens:

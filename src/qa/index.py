@@ -220,7 +220,8 @@ class Index:
                 f"{vectors.size} vectors, {bm25.size} BM25 rows; run `qa index --rebuild`"
             )
         if sentences is not None and (
-            len(sentences.vectors) != len(sentences) or (len(sentences) and sentences.table[-1, 0] >= len(passages))
+            len(sentences.vectors) != len(sentences)
+            or (len(sentences) and sentences.table[-1, 0] >= len(passages))
         ):
             raise IndexCorruptError(
                 f"index snapshot {folder} has an inconsistent sentence table; run `qa index --rebuild`"
