@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.evaluation import EvaluationReport
+from qa.metrics import RANKING_METRICS
 
 __all__ = [
     "TABLE_METRICS",
@@ -28,13 +29,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 TABLE_METRICS: tuple[str, ...] = (
-    "recall@1",
-    "recall@3",
-    "recall@5",
-    "recall@10",
-    "recall@100",
-    "mrr@10",
-    "ndcg@10",
+    *RANKING_METRICS,
     "hit_rate",
     "abstention_rate",
     "false_abstention_rate",
