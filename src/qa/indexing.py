@@ -338,6 +338,7 @@ def build_index(
         dim = embedder.dimension
         vectors = np.zeros((report.passages, dim), dtype=np.float32)
         passages: list[Passage] = []
+        texts: list[str] = []  # what BM25 indexes: the embedded text of every passage
         sentence_rows: list[np.ndarray] = []
         sentence_vecs: list[np.ndarray] = []
         old_sentences = reuse.sentences if (reuse is not None and settings.sentence_vectors) else None
@@ -348,6 +349,7 @@ def build_index(
                 row = len(passages)
                 if rows is not None:
                     vectors[row] = old_vectors[rows[j]]  # type: ignore[index]
+                    texts.append(context_text(p, settings, embedder))
                     if old_sentences is not None:
                         a, b = old_sentences.range_of(rows[j])
                         table = old_sentences.table[a:b].copy()
@@ -356,6 +358,7 @@ def build_index(
                         sentence_vecs.append(np.asarray(old_sentences.vectors[a:b]))
                 else:
                     vectors[row] = new_vectors[k]
+                    texts.append(passage_texts[k])
                     if settings.sentence_vectors:
                         spans = new_sentences[k]
                         sentence_rows.append(
@@ -378,7 +381,7 @@ def build_index(
                 ).save(tmp)
             kind = choose_index_type(len(passages), requested_type)
             VectorIndex.build(vectors, kind=kind).save(tmp / "index.faiss")
-            BM25Index.build([context_text(p, settings, embedder) for p in passages]).save(tmp / "bm25")
+            BM25Index.build(texts).save(tmp / "bm25")
             write_jsonl(tmp / "passages.jsonl", [p.to_dict() for p in passages])
             now = _now()
             prev_meta = prev.manifest["documents"] if prev else {}
