@@ -9,7 +9,7 @@ import os
 import re
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -25,6 +25,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "load_embedder",
     "resolve_backend",
+    "embed_in_pieces",
     "join_pieces",
     "normalize_for_model",
     "pool_pieces",
@@ -115,6 +116,30 @@ def pool_pieces(
         else:
             out[i] = fallback
     return out
+
+
+PieceBatch = tuple[list[int], np.ndarray, Sequence[np.ndarray], Sequence[np.ndarray]]
+
+
+def embed_in_pieces(
+    texts: Sequence[Sequence[str]], dimension: int, run: Callable[[list[str]], Iterable[PieceBatch]]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """`embed_pieces` for any backend: join each text's pieces, run the model, pool.
+
+    `run(joined_texts)` yields batches `(rows, vectors, token_vectors, offsets)`: the
+    rows of `joined_texts` in the batch, their normalised text vectors, and per row its
+    token vectors and character offsets.
+    """
+    joined = [join_pieces(p) for p in texts]
+    out = np.zeros((len(texts), dimension), dtype=np.float32)
+    pieces_out: list[np.ndarray] = [np.zeros((0, dimension), np.float32)] * len(texts)
+    if not texts:
+        return out, pieces_out
+    for rows, vectors, tokens, offsets in run([text for text, _ in joined]):
+        for j, i in enumerate(rows):
+            out[i] = vectors[j]
+            pieces_out[i] = pool_pieces(tokens[j], offsets[j], joined[i][1], vectors[j])
+    return out, pieces_out
 
 
 def resolve_model(name: str | None) -> tuple[str, Path]:
@@ -225,19 +250,22 @@ class SentenceTransformerEmbedder:
         token vectors over the piece (so a sentence is embedded in its passage's
         context, at no extra encoder cost).
         """
+        return embed_in_pieces(
+            texts, self.dimension, lambda joined: self._token_batches(joined, show_progress)
+        )
+
+    def _token_batches(self, texts: list[str], show_progress: bool) -> Iterator[PieceBatch]:
+        """Forward passes over `texts` (already normalised), longest first."""
         import torch
 
-        joined = [join_pieces(p) for p in texts]
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        pieces_out: list[np.ndarray] = [np.zeros((0, self.dimension), np.float32)] * len(texts)
         # Longest first, in batches of similar length: padding is wasted compute.
-        order = sorted(range(len(texts)), key=lambda i: -len(joined[i][0]))
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         bar = progress_bar(len(texts), show_progress)
         with _single_thread() if len(texts) <= SMALL_BATCH else contextlib.nullcontext():
             for b in range(0, len(order), self.batch_size):
                 rows = order[b : b + self.batch_size]
                 enc = self._tokenizer(
-                    [joined[i][0] for i in rows],
+                    [texts[i] for i in rows],
                     padding=True,
                     truncation=True,
                     max_length=self.max_tokens,
@@ -250,14 +278,11 @@ class SentenceTransformerEmbedder:
                 tokens = features["token_embeddings"].float().numpy()
                 vectors = features["sentence_embedding"].float().numpy()
                 vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-                for j, i in enumerate(rows):
-                    out[i] = vectors[j]
-                    pieces_out[i] = pool_pieces(tokens[j], offsets[j], joined[i][1], vectors[j])
+                yield rows, vectors, tokens, offsets
                 if bar is not None:
                     bar.update(len(rows))
         if bar is not None:
             bar.close()
-        return out, pieces_out
 
 
 def progress_bar(total: int, show: bool):

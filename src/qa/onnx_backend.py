@@ -18,10 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from qa.embedding import (
-    join_pieces,
+    embed_in_pieces,
     model_fingerprint,
     normalize_for_model,
-    pool_pieces,
     progress_bar,
     resolve_model,
 )
@@ -260,16 +259,16 @@ class OnnxEmbedder:
         self, texts: Sequence[Sequence[str]], *, show_progress: bool = False
     ) -> tuple[np.ndarray, list[np.ndarray]]:
         """One vector per text and one per piece, from one forward pass (see SentenceTransformerEmbedder)."""
-        joined = [join_pieces(p) for p in texts]
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        pieces_out: list[np.ndarray] = [np.zeros((0, self.dimension), np.float32)] * len(texts)
-        if not texts:
-            return out, pieces_out
-        encodings = self._tok.encode_batch([text for text, _ in joined])
-        for rows, vectors, tokens in self._batches(encodings, show_progress):
-            for j, i in enumerate(rows):
-                out[i] = vectors[j]
-                n = len(encodings[i].ids)
-                offsets = np.asarray(encodings[i].offsets, dtype=np.int64).reshape(-1, 2)
-                pieces_out[i] = pool_pieces(tokens[j, :n], offsets, joined[i][1], vectors[j])
-        return out, pieces_out
+
+        def run(joined: list[str]):
+            encodings = self._tok.encode_batch(joined)
+            for rows, vectors, tokens in self._batches(encodings, show_progress):
+                lengths = [len(encodings[i].ids) for i in rows]
+                yield (
+                    rows,
+                    vectors,
+                    [tokens[j, :n] for j, n in enumerate(lengths)],
+                    [np.asarray(encodings[i].offsets, dtype=np.int64).reshape(-1, 2) for i in rows],
+                )
+
+        return embed_in_pieces(texts, self.dimension, run)
