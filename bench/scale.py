@@ -63,13 +63,14 @@ def lat_stats(values: list[float]) -> str:
 def bench_size(n: int, embedder, texts: list[str], claims: list[str], *, nq: int = 200) -> dict:
     from qa.fusion import rrf
     from qa.lexical import BM25Index, tokenize
-    from qa.vectors import VectorIndex, choose_index_type, exact_search, recall_at_k
+    from qa.stores import exact_search, recall_at_k
+    from qa.stores.faiss import FaissStore, choose_index_type
 
     res: dict = {"n": n}
     vectors, queries = generate(n, queries=nq)
     rss0 = rss_mb()
     t0 = time.perf_counter()
-    index = VectorIndex.build(vectors, kind="auto")
+    index = FaissStore.create(vectors, kind="auto")
     res["kind"] = index.describe()
     res["faiss_build_s"] = time.perf_counter() - t0
     res["faiss_mb"] = index.memory_bytes() / 2**20
@@ -81,7 +82,7 @@ def bench_size(n: int, embedder, texts: list[str], claims: list[str], *, nq: int
     res["recall"] = recall_at_k(found, exact, 10)
     if choose_index_type(n) is choose_index_type(0):
         # Below the threshold also measure the compressed type, to show what `auto` avoids.
-        comp = VectorIndex.build(vectors, kind="ivfsq8")
+        comp = FaissStore.create(vectors, kind="ivfsq8")
         res["recall_ivfsq8"] = recall_at_k(comp.search(queries[:100], 10)[1], exact, 10)
         res["ivfsq8_mb"] = comp.memory_bytes() / 2**20
         del comp

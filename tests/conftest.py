@@ -28,6 +28,7 @@ class FakeEmbedder:
         self, dimension: int = 64, *, name: str = "fake-hash-embedder", max_tokens: int = 256
     ) -> None:
         self.name = name
+        self.backend: str | None = None  # a custom embedder, not a registered backend
         self.dimension = dimension
         self.max_tokens = max_tokens
         self.embedded: list[str] = []
@@ -38,6 +39,9 @@ class FakeEmbedder:
 
     def token_spans(self, text: str) -> list[tuple[int, int]]:
         return whitespace_token_spans(text)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.token_spans(text))
 
     def embed_pieces(
         self, texts: Sequence[Sequence[str]], *, show_progress: bool = False

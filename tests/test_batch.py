@@ -167,7 +167,7 @@ def test_odd_questions_are_answered_with_exact_citations(corpus: Path, tmp_path:
 @pytest.fixture
 def shared_model(monkeypatch: pytest.MonkeyPatch, real_embedder) -> None:
     """The CLI loads the model per command; reuse the session's copy to keep tests fast."""
-    monkeypatch.setattr(qa.retrieval, "load_embedder", lambda name=None: real_embedder)
+    monkeypatch.setattr(qa.retrieval, "load_embedder", lambda name=None, backend=None: real_embedder)
 
 
 @pytest.mark.e2e

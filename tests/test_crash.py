@@ -119,7 +119,7 @@ def test_sigkill_during_embedding_keeps_the_previous_index(
     with IndexStore(index_dir).lock(wait=False):
         pass
     # `qa index` again, in-process with the already loaded model to save a model load.
-    monkeypatch.setattr(qa.indexing, "load_embedder", lambda name=None: real_embedder)
+    monkeypatch.setattr(qa.indexing, "load_embedder", lambda name=None, backend=None: real_embedder)
     assert main(cmd[1:]) == 0
     assert "added (4): filler_0.txt" in capsys.readouterr().out
     new = Index.load(index_dir)

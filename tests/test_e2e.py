@@ -114,6 +114,7 @@ def test_index_manifest_of_real_build(seed_index_dir) -> None:
     from qa.index import Index
 
     m = Index.load(seed_index_dir).manifest
-    assert m["model"]["name"] == "sentence-transformers/all-MiniLM-L6-v2"
-    assert m["model"]["dimension"] == 384 and len(m["model"]["fingerprint"]) == 64
-    assert set(m["documents"]) == {LONG, SHORT}
+    assert m.model.name == "sentence-transformers/all-MiniLM-L6-v2"
+    assert m.model.dimension == 384 and len(m.model.fingerprint) == 64
+    assert m.model.backend == "onnx-int8" and m.store.name == "faiss"
+    assert set(m.documents) == {LONG, SHORT}

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from qa.config import IndexSettings
+from qa.errors import ConfigError
 from qa.index import Index
 from qa.indexing import build_index
 from qa.storage import IndexStore
@@ -20,19 +21,20 @@ def test_first_build_writes_a_complete_snapshot(corpus: Path, tmp_path: Path, fa
     assert report.embedded == report.passages > 0
     index = Index.load(tmp_path / "idx")
     m = index.manifest
-    assert m["model"]["name"] == "fake-hash-embedder"
-    assert m["model"]["fingerprint"] == fake_embedder.fingerprint()
-    assert m["model"]["dimension"] == 64
-    assert m["settings"] == IndexSettings().to_dict()
-    assert m["qa_version"] and m["built_at"]
-    assert m["documents"]["cats.txt"]["sha256"] == index.documents["cats.txt"].sha256
-    assert set(m["files"]) >= {"index.faiss", "vectors.npy", "passages.jsonl", "documents.jsonl"}
+    assert m.model.name == "fake-hash-embedder"
+    assert m.model.fingerprint == fake_embedder.fingerprint()
+    assert m.model.dimension == 64
+    assert m.settings == IndexSettings()
+    assert m.qa_version and m.built_at
+    assert m.documents["cats.txt"].sha256 == index.documents["cats.txt"].sha256
+    assert m.store.name == "faiss" and m.store.params["type"] == "flat"
+    assert set(m.files) >= {"index.faiss", "vectors.npy", "passages.jsonl", "documents.jsonl"}
     # Row i of the passage table is vector i.
     vectors = index.load_vectors()
     again = fake_embedder.embed([index.passages[0].text])
     assert vectors.shape == (len(index.passages), 64)
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert index.vectors.size == len(index.passages)
+    assert index.store.size == len(index.passages)
     assert again.shape == (1, 64)
 
 
@@ -154,8 +156,10 @@ def test_sentence_vectors_are_pooled_from_the_passage_pass(
         text = late.documents[late.passages[row].doc_id].text[a:b]
         np.testing.assert_allclose(late.sentences.vectors[j], fake_embedder.embed([text])[0], atol=2e-3)
 
-    # An embedder that cannot pool embeds sentences alone, and the manifest says so.
-    build_index(corpus, tmp_path / "sep", embedder=_NoPiecesEmbedder(fake_embedder))
+    # Sentences embedded alone (`separate` pooling) give each sentence's own vector too.
+    build_index(
+        corpus, tmp_path / "sep", embedder=fake_embedder, settings=IndexSettings(sentence_pooling="separate")
+    )
     sep = Index.load(tmp_path / "sep")
     assert sep.settings.sentence_pooling == "separate"
     np.testing.assert_allclose(
@@ -163,6 +167,14 @@ def test_sentence_vectors_are_pooled_from_the_passage_pass(
         np.asarray(late.sentences.vectors, np.float32),
         atol=2e-3,
     )
+
+
+def test_an_incomplete_embedder_is_refused_with_what_it_lacks(
+    corpus: Path, tmp_path: Path, fake_embedder
+) -> None:
+    with pytest.raises(ConfigError, match="_NoPiecesEmbedder is not an embedder.*embed_pieces"):
+        build_index(corpus, tmp_path / "bad", embedder=_NoPiecesEmbedder(fake_embedder))
+    assert IndexStore(tmp_path / "bad").current() is None  # nothing was published
 
 
 def test_indexes_from_before_pooling_was_recorded_read_as_separate() -> None:

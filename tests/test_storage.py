@@ -13,8 +13,9 @@ import pytest
 import qa.indexing
 from qa.cli import main
 from qa.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
-from qa.index import MANIFEST, Index
+from qa.index import Index
 from qa.indexing import build_index
+from qa.manifest import MANIFEST
 from qa.retrieval import Retriever
 from qa.storage import IndexStore
 
@@ -31,7 +32,7 @@ def cli_fake_model(monkeypatch: pytest.MonkeyPatch, fake_embedder) -> None:
     """`qa index` in-process with the fake embedder (it resolves and loads a model by name)."""
     monkeypatch.setattr(qa.indexing, "resolve_model", lambda name: (fake_embedder.name, Path(".")))
     monkeypatch.setattr(qa.indexing, "model_fingerprint", lambda path: fake_embedder.fingerprint())
-    monkeypatch.setattr(qa.indexing, "load_embedder", lambda name: fake_embedder)
+    monkeypatch.setattr(qa.indexing, "load_embedder", lambda name, backend=None: fake_embedder)
 
 
 def _live(index_dir: Path) -> Path:
@@ -137,7 +138,7 @@ def test_check_reports_ok_with_counts(built: Path, capsys) -> None:
     assert result == {
         "ok": True,
         "index": str(index.path),
-        "files": len(index.manifest["files"]),
+        "files": len(index.manifest.files),
         "documents": 3,
         "passages": len(index),
     }

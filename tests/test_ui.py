@@ -88,8 +88,8 @@ def test_export_last_answer_or_whole_conversation(ui: UIHandlers) -> None:
 def test_documents_table_and_examples(ui: UIHandlers) -> None:
     rows = ui.documents_table()
     assert [r[0] for r in rows] == sorted(ui.retriever.index.documents)
-    manifest = ui.retriever.index.manifest["documents"]
-    assert all(r[2] == manifest[r[0]]["passages"] for r in rows)
+    manifest = ui.retriever.index.manifest.documents
+    assert all(r[2] == manifest[r[0]].passages for r in rows)
     assert examples_for(ui.retriever) == [q for qs in SEED_EXAMPLES.values() for q in qs]
     assert examples_for(ui.retriever, {"other.txt": ["q"]}) == []
     assert ui.can_rerank == ("rerank" in __import__("inspect").signature(Retriever.ask).parameters)

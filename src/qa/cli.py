@@ -432,13 +432,13 @@ def cmd_status(args: argparse.Namespace) -> int:
     corpus, index_dir = _dirs(args)
     index = Index.load(index_dir)
     stale = index.stale(corpus)
-    m = index.manifest
+    m = index.manifest.to_dict()
     info = {
         "index": str(index.path),
         "built_at": m["built_at"],
         "model": m["model"],
         "settings": m["settings"],
-        "faiss": m["faiss"],
+        "store": m["store"],
         "counts": m["counts"],
         "documents": {
             d: {k: v for k, v in meta.items() if k != "stat"} for d, meta in m["documents"].items()
@@ -453,7 +453,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     backend = m["model"].get("backend", "torch") or "custom embedder"
     print(f"model     {m['model']['name']}  ({m['model']['dimension']} dims, {backend} backend)")
     print(f"settings  {m['settings']}")
-    print(f"faiss     {m['faiss']['type']}")
+    print(f"store     {m['store']['name']} ({m['store'].get('type', '')})")
     print(f"contents  {m['counts']['documents']} documents, {m['counts']['passages']} passages")
     for d, meta in sorted(m["documents"].items()):
         print(f"  {d}  {meta['passages']:>4} passages  {meta['size']:>9,} bytes  {meta['title'][:50]}")
@@ -473,7 +473,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     _, index_dir = _dirs(args)
     index = Index.load(index_dir, verify=True, hash_limit=sys.maxsize)  # hash every file, whatever its size
-    manifest_docs = index.manifest["documents"]
+    manifest_docs = index.manifest.to_dict()["documents"]
     for doc_id, meta in manifest_docs.items():
         doc = index.documents.get(doc_id)
         if doc is None or hashlib.sha256(doc.text.encode("utf-8")).hexdigest() != meta["sha256"]:
@@ -490,7 +490,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     result = {
         "ok": True,
         "index": str(index.path),
-        "files": len(index.manifest["files"]),
+        "files": len(index.manifest.files),
         "documents": len(index.documents),
         "passages": len(index.passages),
     }

@@ -208,7 +208,7 @@ class Collection:
 
     def documents(self) -> list[DocumentInfo]:
         """The documents of the live index, by name."""
-        meta = self.index.manifest.get("documents", {})
+        meta = self.index.manifest.to_dict()["documents"]
         return [
             DocumentInfo(
                 doc_id=doc_id,
@@ -396,13 +396,12 @@ class Collection:
 
     def _writer_embedder(self) -> Embedder:
         if self._embedder is None:
-            from qa.embedding import BACKENDS
+            from qa.embedding import backend_of, new_embedder
 
             # A separate instance, on the backend the index was built with (vectors of
             # two backends are never mixed): a fast tokenizer is not safe to share with
             # a thread that is embedding a question at the same time.
-            backend = self.index.manifest["model"].get("backend") or "torch"
-            self._embedder = BACKENDS[backend](self.index.model_name)
+            self._embedder = new_embedder(self.index.model_name, backend=backend_of(self.index.manifest))
         return self._embedder
 
     def _reindex(self, progress: Progress | None) -> BuildReport:

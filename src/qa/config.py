@@ -12,16 +12,26 @@ from qa.errors import ConfigError
 
 __all__ = [
     "DEFAULT_MODEL",
+    "DEFAULT_STORE",
+    "Context",
     "IndexSettings",
+    "StoreSettings",
     "RetrievalMode",
     "SentencePooling",
     "default_corpus_dir",
     "default_index_dir",
     "configured_model",
+    "configured_backend",
+    "configured_nprobe",
+    "configured_threads",
+    "cache_dir",
+    "merge_settings",
     "parse_enum",
 ]
 
 DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+# The embedded default; other stores (see qa.stores.STORES) are chosen per index.
+DEFAULT_STORE = "faiss"
 
 
 class RetrievalMode(str, Enum):
@@ -54,7 +64,7 @@ def parse_enum(enum_cls: type[Enum], value: Any, what: str) -> Any:
     try:
         return enum_cls(str(value).lower())
     except ValueError:
-        choices = [m.value for m in enum_cls]  # type: ignore[attr-defined]
+        choices = [m.value for m in enum_cls]
         raise ConfigError(f"unknown {what} {value!r}; choose one of {choices}") from None
 
 
@@ -123,6 +133,42 @@ class IndexSettings:
             )
 
 
+@dataclass(frozen=True)
+class StoreSettings:
+    """Where and how the passage vectors are searched; recorded in the manifest.
+
+    Unlike `IndexSettings`, changing these rebuilds the store from the stored vectors
+    without re-embedding anything.
+
+    Args:
+        name: the vector store (`faiss`, `exact`, ...; see `qa.stores.STORES`).
+        index_type: the store's index kind (for FAISS `auto`, `flat`, `hnsw`, `ivfsq8`, `ivfpq`).
+        uri: where a server-backed store lives (a file path or a server URI); None for
+            stores kept inside the snapshot folder.
+    """
+
+    name: str = DEFAULT_STORE
+    index_type: str = "auto"
+    uri: str | None = None
+
+    @classmethod
+    def from_env(
+        cls, *, name: str | None = None, index_type: str | None = None, uri: str | None = None
+    ) -> StoreSettings:
+        """Explicit values, else `QA_STORE` / `QA_STORE_URI`, else the defaults."""
+        return cls(
+            name=(name or os.environ.get("QA_STORE") or DEFAULT_STORE).lower(),
+            index_type=str(index_type or "auto").lower(),
+            uri=uri or os.environ.get("QA_STORE_URI") or None,
+        )
+
+
+def merge_settings(base: IndexSettings, overrides: dict[str, Any]) -> IndexSettings:
+    """`base` with the given fields replaced (None values are ignored); validated."""
+    given = {k: v for k, v in overrides.items() if v is not None}
+    return IndexSettings.from_dict({**base.to_dict(), **given}) if given else base
+
+
 def _env_path(name: str, default: str) -> Path:
     return Path(os.environ.get(name) or default)
 
@@ -140,3 +186,38 @@ def default_index_dir() -> Path:
 def configured_model(explicit: str | None = None) -> str | None:
     """The model asked for explicitly (argument, then `QA_MODEL`), or None."""
     return explicit or os.environ.get("QA_MODEL") or None
+
+
+def configured_backend(explicit: str | None = None) -> str | None:
+    """The embedding backend asked for explicitly (argument, then `QA_BACKEND`), or None."""
+    return (explicit or os.environ.get("QA_BACKEND") or "").lower() or None
+
+
+def configured_nprobe() -> int | None:
+    """IVF lists scanned per query from `QA_NPROBE`, or None for the store's default."""
+    value = os.environ.get("QA_NPROBE")
+    if not value:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"QA_NPROBE={value!r} is not a whole number; unset it or use e.g. 64") from None
+
+
+def configured_threads() -> int | None:
+    """ONNX Runtime threads from `QA_THREADS`, or None for all cores."""
+    value = os.environ.get("QA_THREADS")
+    if not value:
+        return None
+    try:
+        return max(1, int(value))
+    except ValueError:
+        raise ConfigError(f"QA_THREADS={value!r} is not a whole number; unset it or use e.g. 2") from None
+
+
+def cache_dir() -> Path:
+    """Where exported models live: `QA_CACHE`, else `$XDG_CACHE_HOME/qa`, else `~/.cache/qa`."""
+    if os.environ.get("QA_CACHE"):
+        return Path(os.environ["QA_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "qa"

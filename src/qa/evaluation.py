@@ -294,7 +294,7 @@ def _rounded(metrics: Mapping[str, float | None]) -> dict[str, float | None]:
 
 
 def _index_info(retriever: Retriever) -> dict[str, Any]:
-    m = retriever.index.manifest
+    m = retriever.index.manifest.to_dict()
     return {
         "path": str(retriever.index.path),
         "model": m.get("model", {}).get("name"),

@@ -7,7 +7,7 @@ Files of one snapshot (see `storage` for the folder layout):
     vectors.npy       float32 (n, d) L2-normalised passage vectors
     sentences.npy     int64 (m, 3): passage row, start, end of each sentence
     sentence_vectors.npy  float16 (m, d) sentence vectors
-    index.faiss       the FAISS index over those vectors
+    index.faiss       the vector store's files (FAISS here; see `qa.stores`)
     bm25/             the bm25s index over the same rows
 """
 
@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,10 +27,11 @@ import numpy as np
 from qa.config import IndexSettings
 from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from qa.lexical import BM25Index
+from qa.manifest import FORMAT_VERSION, MANIFEST, FileMeta, Manifest
 from qa.sentences import SentenceTable
 from qa.storage import IndexStore, file_sha256
+from qa.stores import VectorStore, open_store, store_class
 from qa.types import Document, Passage
-from qa.vectors import VectorIndex
 
 __all__ = ["FORMAT_VERSION", "Index", "StaleReport", "VERIFY_HASH_LIMIT"]
 
@@ -37,13 +39,12 @@ logger = logging.getLogger(__name__)
 
 _LOAD_LOCK = threading.RLock()
 
-FORMAT_VERSION = 2
-MANIFEST = "manifest.json"
 # Files up to this total size are hashed on every load; larger ones get a size check
 # (hash them with `qa check`).
 VERIFY_HASH_LIMIT = 512 * 1024 * 1024
-# Files every snapshot has; a manifest that does not list them cannot vouch for them.
-REQUIRED_FILES = frozenset({"passages.jsonl", "documents.jsonl", "vectors.npy", "index.faiss"})
+# Files every snapshot has (besides its store's); a manifest that does not list them
+# cannot vouch for them.
+REQUIRED_FILES = frozenset({"passages.jsonl", "documents.jsonl", "vectors.npy"})
 
 
 @dataclass
@@ -77,16 +78,16 @@ def write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def snapshot_files(folder: Path) -> dict[str, dict[str, Any]]:
+def snapshot_files(folder: Path) -> dict[str, FileMeta]:
     """Checksums of every file in a snapshot except the manifest."""
-    out: dict[str, dict[str, Any]] = {}
+    out: dict[str, FileMeta] = {}
     for p in sorted(folder.rglob("*")):
         if p.is_file() and p.name != MANIFEST:
-            out[p.relative_to(folder).as_posix()] = {"size": p.stat().st_size, "sha256": file_sha256(p)}
+            out[p.relative_to(folder).as_posix()] = FileMeta(size=p.stat().st_size, sha256=file_sha256(p))
     return out
 
 
-def verify_files(folder: Path, files: dict[str, dict[str, Any]], *, hash_limit: int) -> None:
+def verify_files(folder: Path, files: Mapping[str, FileMeta], *, hash_limit: int) -> None:
     """Raise IndexCorruptError if a listed file is missing, resized or (when small) altered."""
     fix = "run `qa index --rebuild` to rebuild it"
     total = 0
@@ -96,16 +97,16 @@ def verify_files(folder: Path, files: dict[str, dict[str, Any]], *, hash_limit: 
             size = p.stat().st_size
         except FileNotFoundError:
             raise IndexCorruptError(f"index file {rel} is missing in {folder}; {fix}") from None
-        if size != meta["size"]:
+        if size != meta.size:
             raise IndexCorruptError(
-                f"index file {rel} is {size} bytes, expected {meta['size']} (truncated or altered); {fix}"
+                f"index file {rel} is {size} bytes, expected {meta.size} (truncated or altered); {fix}"
             )
         total += size
     if total > hash_limit:
         logger.info("index is %d bytes; skipped checksums on load (run `qa check`)", total)
         return
     for rel, meta in files.items():
-        if file_sha256(folder / rel) != meta["sha256"]:
+        if file_sha256(folder / rel) != meta.sha256:
             raise IndexCorruptError(f"index file {rel} fails its checksum (corrupted); {fix}")
 
 
@@ -116,10 +117,10 @@ class Index:
         self,
         *,
         path: Path,
-        manifest: dict[str, Any],
+        manifest: Manifest,
         documents: dict[str, Document],
         passages: list[Passage],
-        vectors: VectorIndex,
+        store: VectorStore,
         bm25: BM25Index,
         sentences: SentenceTable | None = None,
     ) -> None:
@@ -128,11 +129,11 @@ class Index:
         self.manifest = manifest
         self.documents = documents
         self.passages = passages
-        self.vectors = vectors
+        self.store = store
         self.bm25 = bm25
-        self.settings = IndexSettings.from_dict(manifest["settings"])
-        self.model_name: str = manifest["model"]["name"]
-        self.model_fingerprint: str = manifest["model"]["fingerprint"]
+        self.settings: IndexSettings = manifest.settings
+        self.model_name: str = manifest.model.name
+        self.model_fingerprint: str = manifest.model.fingerprint
         self._row_of = {p.passage_id: i for i, p in enumerate(passages)}
         self._vector_matrix: np.ndarray | None = None
 
@@ -178,28 +179,21 @@ class Index:
 
     @classmethod
     def _load_folder(cls, folder: Path, *, verify: bool, hash_limit: int) -> Index:
+        manifest = Manifest.read(folder)
         try:
-            manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
+            store_files = set(store_class(manifest.store.name).required_files(manifest.store.params))
+        except (KeyError, TypeError, ValueError) as exc:
             raise IndexCorruptError(
-                f"{folder / MANIFEST} is not valid JSON ({exc}); run `qa index --rebuild`"
+                f"{folder / MANIFEST} describes its vector store badly ({exc!r}); run `qa index --rebuild`"
             ) from None
-        if not isinstance(manifest, dict):
-            raise IndexCorruptError(f"{folder / MANIFEST} is not an index manifest; run `qa index --rebuild`")
-        if manifest.get("format") != FORMAT_VERSION:
-            raise IndexMismatchError(
-                f"index format {manifest.get('format')} is not supported by this qa "
-                f"(expects {FORMAT_VERSION}); run `qa index --rebuild`"
-            )
         if verify:
-            files = manifest.get("files")
-            missing = REQUIRED_FILES - set(files) if isinstance(files, dict) else REQUIRED_FILES
+            missing = (REQUIRED_FILES | store_files) - set(manifest.files)
             if missing:
                 raise IndexCorruptError(
                     f"{folder / MANIFEST} does not list {', '.join(sorted(missing))}, so they cannot "
                     "be verified (damaged manifest); run `qa index --rebuild`"
                 )
-            verify_files(folder, files, hash_limit=hash_limit)
+            verify_files(folder, manifest.files, hash_limit=hash_limit)
         try:
             documents = {}
             for d in read_jsonl(folder / "documents.jsonl"):
@@ -207,17 +201,17 @@ class Index:
                 d["page_starts"] = tuple(d.get("page_starts") or ())
                 documents[d["doc_id"]] = Document(**d)
             passages = [Passage.from_dict(p) for p in read_jsonl(folder / "passages.jsonl")]
-            vectors = VectorIndex.load(folder / "index.faiss", manifest["faiss"]["type"])
+            store = open_store(folder, manifest.store.settings, manifest.store.params)
             bm25 = BM25Index.load(folder / "bm25")
             sentences = SentenceTable.load(folder)
         except (json.JSONDecodeError, KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise IndexCorruptError(
                 f"index snapshot {folder} cannot be read ({exc}); run `qa index --rebuild`"
             ) from None
-        if vectors.size != len(passages) or bm25.size not in (len(passages), 0):
+        if store.size != len(passages) or bm25.size not in (len(passages), 0):
             raise IndexCorruptError(
                 f"index snapshot {folder} is inconsistent: {len(passages)} passages, "
-                f"{vectors.size} vectors, {bm25.size} BM25 rows; run `qa index --rebuild`"
+                f"{store.size} vectors, {bm25.size} BM25 rows; run `qa index --rebuild`"
             )
         if sentences is not None and (
             len(sentences.vectors) != len(sentences)
@@ -226,20 +220,15 @@ class Index:
             raise IndexCorruptError(
                 f"index snapshot {folder} has an inconsistent sentence table; run `qa index --rebuild`"
             )
-        try:
-            index = cls(
-                path=folder,
-                manifest=manifest,
-                documents=documents,
-                passages=passages,
-                vectors=vectors,
-                bm25=bm25,
-                sentences=sentences,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise IndexCorruptError(
-                f"{folder / MANIFEST} lacks a field or has a bad value ({exc!r}); run `qa index --rebuild`"
-            ) from None
+        index = cls(
+            path=folder,
+            manifest=manifest,
+            documents=documents,
+            passages=passages,
+            store=store,
+            bm25=bm25,
+            sentences=sentences,
+        )
         # Map the vectors now: an open mapping survives a writer removing this snapshot,
         # so a reader that loaded it keeps answering after a swap.
         index._vector_matrix = index.load_vectors()
@@ -259,7 +248,7 @@ class Index:
     def check_compatible(self, *, model: str | None = None, settings: IndexSettings | None = None) -> None:
         """Fail if an explicitly configured model or chunk setting differs from the index's."""
         if model is not None:
-            from qa.embedding import resolve_model
+            from qa.embedding.models import resolve_model
 
             name, _ = resolve_model(model)
             if name != self.model_name:
@@ -283,7 +272,7 @@ class Index:
         from qa.ingest import READERS, UnreadableFile, read_document
 
         report = StaleReport()
-        docs = self.manifest["documents"]
+        docs = self.manifest.documents
         seen: set[str] = set()
         corpus_dir = Path(corpus_dir)
         if not corpus_dir.is_dir():
@@ -297,21 +286,19 @@ class Index:
                 doc_id = path.relative_to(corpus_dir).as_posix()
                 meta = docs.get(doc_id)
                 if meta is None:
-                    if doc_id not in self.manifest.get("skipped", {}) and doc_id not in self.manifest.get(
-                        "duplicates", {}
-                    ):
+                    if doc_id not in self.manifest.skipped and doc_id not in self.manifest.duplicates:
                         report.added.append(doc_id)
                     continue
                 seen.add(doc_id)
                 try:
                     st = path.stat()
-                    if [st.st_size, st.st_mtime_ns] == meta.get("stat"):
+                    if (st.st_size, st.st_mtime_ns) == tuple(meta.stat):
                         continue
                     doc = read_document(path, doc_id)
                 except (OSError, UnreadableFile):
                     report.changed.append(doc_id)
                     continue
-                if doc.sha256 != meta["sha256"]:
+                if doc.sha256 != meta.sha256:
                     report.changed.append(doc_id)
         report.removed = sorted(set(docs) - seen)
         report.added.sort()

@@ -13,7 +13,7 @@ import numpy as np
 from qa.abstention import confidence_signal, load_calibration
 from qa.citations import cite, verify
 from qa.config import IndexSettings, RetrievalMode, configured_model, default_index_dir, parse_enum
-from qa.embedding import Embedder, load_embedder, resolve_backend
+from qa.embedding import Embedder, backend_of, load_embedder
 from qa.errors import ConfigError, IndexMismatchError
 from qa.fusion import rrf
 from qa.index import Index
@@ -127,11 +127,7 @@ class Retriever:
             with self._embedder_lock:
                 if self._embedder is None:
                     # Queries go through the backend the passages were embedded with.
-                    backend = self.index.manifest["model"].get("backend", "torch")
-                    if backend is None or backend == resolve_backend(None):
-                        embedder = load_embedder(self.index.model_name)
-                    else:
-                        embedder = load_embedder(self.index.model_name, backend=backend)
+                    embedder = load_embedder(self.index.model_name, backend=backend_of(self.index.manifest))
                     self._check_embedder(embedder)
                     self._embedder = embedder
         return self._embedder
@@ -199,7 +195,7 @@ class Retriever:
         dense: list[tuple[np.ndarray, np.ndarray]] = []
         if mode is not RetrievalMode.BM25:
             assert qv is not None
-            scores, rows = index.vectors.search(qv, depth)
+            scores, rows = index.store.search(qv, depth)
             for s, r in zip(scores, rows):
                 keep = r >= 0
                 s, r = s[keep], r[keep]

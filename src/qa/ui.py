@@ -162,7 +162,7 @@ HEAD = """
 
 
 def _stats_html(retriever: Retriever) -> str:
-    m = retriever.index.manifest
+    m = retriever.index.manifest.to_dict()
     counts = m.get("counts", {})
     model = m.get("model", {}).get("name", "?").rsplit("/", 1)[-1]
     return (
@@ -295,7 +295,7 @@ class UIHandlers:
 
     def documents_table(self) -> list[list[Any]]:
         rows = []
-        meta = self.retriever.index.manifest.get("documents", {})
+        meta = self.retriever.index.manifest.to_dict()["documents"]
         for doc_id, m in sorted(meta.items()):
             indexed = str(m.get("indexed_at") or "").replace("T", " ").replace("+00:00", " UTC")
             rows.append(

@@ -1,4 +1,4 @@
-"""FAISS vector index over L2-normalised float32 vectors (inner product = cosine).
+"""The FAISS store: an index over L2-normalised float32 vectors (inner product = cosine).
 
 Small collections get exact search (`flat`). Above `AUTO_THRESHOLD` vectors, `auto`
 picks `ivfsq8`: an inverted file (k-means lists, only the closest `nprobe` lists are
@@ -11,28 +11,24 @@ and largest) can be asked for explicitly.
 from __future__ import annotations
 
 import logging
-import os
+from collections.abc import Mapping
 from enum import Enum
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 
-from qa.config import parse_enum
+from qa.config import StoreSettings, configured_nprobe, parse_enum
+from qa.stores.base import Capability
 
-__all__ = [
-    "AUTO_THRESHOLD",
-    "IndexType",
-    "VectorIndex",
-    "choose_index_type",
-    "exact_search",
-    "recall_at_k",
-]
+__all__ = ["AUTO_THRESHOLD", "FILE", "FaissStore", "IndexType", "choose_index_type", "default_nprobe"]
 
 logger = logging.getLogger(__name__)
 
 # Above this many vectors `auto` switches from exact search to a compressed index:
 # flat search at 200k x 384 dims is ~300 MB and tens of milliseconds per query on 2 cores.
 AUTO_THRESHOLD = 200_000
+FILE = "index.faiss"
 # Vectors used to train the k-means lists (and PQ codebooks) of IVF indexes.
 TRAIN_SAMPLE = 100_000
 HNSW_EF_SEARCH = 128
@@ -62,26 +58,6 @@ def choose_index_type(
     return IndexType.FLAT if n < threshold else IndexType.IVFSQ8
 
 
-def exact_search(vectors: np.ndarray, queries: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Reference top-n by inner product with NumPy, ties broken by row id."""
-    scores = queries @ vectors.T
-    n = min(n, vectors.shape[0])
-    out_s = np.zeros((queries.shape[0], n), np.float32)
-    out_i = np.zeros((queries.shape[0], n), np.int64)
-    for q in range(queries.shape[0]):
-        order = np.lexsort((np.arange(vectors.shape[0]), -scores[q]))[:n]
-        out_s[q], out_i[q] = scores[q, order], order
-    return out_s, out_i
-
-
-def recall_at_k(found: np.ndarray, exact: np.ndarray, k: int = 10) -> float:
-    """Mean over queries of |found[:k] ∩ exact[:k]| / k (the ids of approximate vs exact top-k)."""
-    if len(exact) == 0:
-        return 1.0
-    hits = [len(set(f[:k].tolist()) & set(e[:k].tolist())) / min(k, len(e)) for f, e in zip(found, exact)]
-    return float(np.mean(hits))
-
-
 _omp_threads: int | None = None
 
 
@@ -108,14 +84,17 @@ def default_nprobe(nlist: int) -> int:
     / 3.5 ms, 15% 0.963 / 5.2 ms, 20% 0.969 / 6.9 ms, 25% 0.974 / 8.6 ms (bench/scale.py
     data, two query samples).
     """
-    env = os.environ.get("QA_NPROBE")
-    if env:
-        return max(1, min(nlist, int(env)))
+    env = configured_nprobe()
+    if env is not None:
+        return max(1, min(nlist, env))
     return max(1, min(nlist, max(32, nlist // 5)))
 
 
-class VectorIndex:
-    """A FAISS index whose vector id is the passage row."""
+class FaissStore:
+    """A FAISS index whose vector id is the passage row, saved as `index.faiss` in the snapshot."""
+
+    name: ClassVar[str] = "faiss"
+    capabilities: ClassVar[frozenset[str]] = frozenset({Capability.PERSISTENT})
 
     def __init__(self, index, kind: IndexType) -> None:  # index: faiss.Index
         self._index = index
@@ -162,9 +141,9 @@ class VectorIndex:
 
         return int(faiss.serialize_index(self._index).nbytes)
 
-    def describe(self) -> dict:
+    def describe(self) -> dict[str, Any]:
         """Kind and search parameters, for the manifest."""
-        info: dict = {"type": self.kind.value}
+        info: dict[str, Any] = {"type": self.kind.value}
         if self.kind in (IndexType.IVFSQ8, IndexType.IVFPQ):
             import faiss
 
@@ -174,15 +153,36 @@ class VectorIndex:
             info.update(M=32, efSearch=int(self._index.hnsw.efSearch))
         return info
 
+    def files(self) -> tuple[str, ...]:
+        return (FILE,)
+
+    def close(self) -> None:
+        pass
+
     @classmethod
-    def build(
+    def build(cls, vectors: np.ndarray, folder: Path, *, settings: StoreSettings) -> FaissStore:
+        """Build the index kind `settings.index_type` asks for and save it in `folder`."""
+        store = cls.create(vectors, kind=settings.index_type)
+        store.save(folder / FILE)
+        return store
+
+    @classmethod
+    def open(cls, folder: Path, *, params: Mapping[str, Any], settings: StoreSettings) -> FaissStore:
+        return cls.load(folder / FILE, str(params["type"]))
+
+    @classmethod
+    def required_files(cls, params: Mapping[str, Any]) -> tuple[str, ...]:
+        return (FILE,)
+
+    @classmethod
+    def create(
         cls,
         vectors: np.ndarray,
         *,
         kind: str | IndexType = IndexType.AUTO,
         threshold: int = AUTO_THRESHOLD,
-    ) -> VectorIndex:
-        """Build an index over `vectors` (row i gets id i).
+    ) -> FaissStore:
+        """Build an index over `vectors` (row i gets id i), in memory.
 
         Args:
             vectors: float32 (n, d), L2-normalised.
@@ -245,7 +245,7 @@ class VectorIndex:
         faiss.write_index(self._index, str(path))
 
     @classmethod
-    def load(cls, path: Path, kind: str) -> VectorIndex:
+    def load(cls, path: Path, kind: str) -> FaissStore:
         import faiss
 
         index = faiss.read_index(str(path))

@@ -1,4 +1,4 @@
-"""ONNX Runtime embedder: the packaged weights exported once to int8 ONNX, run with onnxruntime.
+"""The ONNX backends: the model's weights exported once (int8 or fp32), run with ONNX Runtime.
 
 The export is done offline from the model folder (`torch.onnx.export`, then dynamic int8
 quantisation of the MatMul weights, per channel) and cached on disk, keyed by the
@@ -17,16 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embedding import (
-    embed_in_pieces,
-    model_fingerprint,
-    normalize_for_model,
-    progress_bar,
-    resolve_model,
-)
+from qa.config import cache_dir, configured_threads
+from qa.embedding.base import embed_in_pieces, normalize_for_model, progress_bar
+from qa.embedding.models import model_fingerprint, resolve_model
 from qa.errors import ModelError
 
-__all__ = ["OnnxEmbedder", "default_cache_dir", "export_onnx"]
+__all__ = ["OnnxEmbedder", "default_cache_dir", "export_onnx", "load_fp32", "load_int8"]
 
 logger = logging.getLogger(__name__)
 
@@ -35,12 +31,7 @@ EXPORT_VERSION = 2  # 2: also outputs the token vectors (late-chunked sentences)
 OPSET = 17
 
 
-def default_cache_dir() -> Path:
-    """Where exported models live: `QA_CACHE`, else `$XDG_CACHE_HOME/qa`, else `~/.cache/qa`."""
-    if os.environ.get("QA_CACHE"):
-        return Path(os.environ["QA_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "qa"
+default_cache_dir = cache_dir
 
 
 def _read_json(path: Path) -> dict:
@@ -197,7 +188,7 @@ class OnnxEmbedder:
 
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        opts.intra_op_num_threads = threads or int(os.environ.get("QA_THREADS") or 0) or (os.cpu_count() or 1)
+        opts.intra_op_num_threads = threads or configured_threads() or (os.cpu_count() or 1)
         opts.inter_op_num_threads = 1
         opts.log_severity_level = 3
         # No busy-waiting between ops: on a shared machine spinning threads steal the
@@ -272,3 +263,13 @@ class OnnxEmbedder:
                 )
 
         return embed_in_pieces(texts, self.dimension, run)
+
+
+def load_int8(model: str | None = None) -> OnnxEmbedder:
+    """The `onnx-int8` backend (the default): int8 weights, ~2.6x torch's speed on 2 cores."""
+    return OnnxEmbedder(model, quantize=True)
+
+
+def load_fp32(model: str | None = None) -> OnnxEmbedder:
+    """The `onnx` backend: fp32 weights, the same rankings as torch."""
+    return OnnxEmbedder(model, quantize=False)

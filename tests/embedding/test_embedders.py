@@ -73,20 +73,20 @@ def test_backend_is_recorded_and_a_change_rebuilds(tmp_path: Path, corpus: Path,
     from qa.indexing import build_index
 
     build_index(corpus, tmp_path / "custom", embedder=fake_embedder)
-    assert Index.load(tmp_path / "custom").manifest["model"]["backend"] is None  # no `backend`: custom
+    assert Index.load(tmp_path / "custom").manifest.model.backend is None  # no `backend`: custom
 
     index_dir = tmp_path / "index"
     torch_like = type(fake_embedder)()
     torch_like.backend = "torch"
     build_index(corpus, index_dir, embedder=torch_like)
-    assert Index.load(index_dir).manifest["model"]["backend"] == "torch"
+    assert Index.load(index_dir).manifest.model.backend == "torch"
 
     other = type(fake_embedder)()
     other.backend = "onnx-int8"
     report = build_index(corpus, index_dir, embedder=other)
     assert report.full_rebuild_reason == "embedding backend changed from torch to onnx-int8"
     assert report.embedded == report.passages > 0
-    assert Index.load(index_dir).manifest["model"]["backend"] == "onnx-int8"
+    assert Index.load(index_dir).manifest.model.backend == "onnx-int8"
     assert build_index(corpus, index_dir, embedder=other).up_to_date
 
 

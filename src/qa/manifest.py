@@ -1,0 +1,228 @@
+"""The snapshot manifest: a frozen `Manifest`, the only code that knows manifest.json's keys.
+
+A manifest ties one snapshot together: the model that made the vectors, the chunk and
+store settings, every document's hash, and a checksum of every file. Manifests written
+by older qa versions (format 2, with a `faiss` section instead of `store`) still load.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from qa.config import IndexSettings, StoreSettings
+from qa.errors import IndexCorruptError, IndexMismatchError
+
+__all__ = [
+    "FORMAT_VERSION",
+    "MANIFEST",
+    "DocumentMeta",
+    "FileMeta",
+    "Manifest",
+    "ModelInfo",
+    "StoreInfo",
+]
+
+MANIFEST = "manifest.json"
+# 3: the vector store is a section of its own (`store`), no longer `faiss`.
+FORMAT_VERSION = 3
+READABLE_FORMATS = (2, 3)
+_REBUILD = "run `qa index --rebuild`"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """The model that embedded the passages; queries must use the same one."""
+
+    name: str
+    fingerprint: str
+    dimension: int
+    max_tokens: int
+    # None: a custom embedder passed to build_index (no registered backend).
+    backend: str | None = None
+
+
+@dataclass(frozen=True)
+class StoreInfo:
+    """Which vector store holds the passage vectors, as asked for and as built."""
+
+    name: str
+    requested: str = "auto"  # the index type asked for (`auto` lets the store choose)
+    uri: str | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)  # what the store reports (type, nlist, ...)
+
+    @property
+    def settings(self) -> StoreSettings:
+        return StoreSettings(name=self.name, index_type=self.requested, uri=self.uri)
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """One indexed document: its hash and what the build knew of its file."""
+
+    sha256: str
+    title: str
+    size: int
+    fmt: str
+    passages: int
+    indexed_at: str
+    stat: tuple[int, int] = (0, 0)  # (size, mtime_ns) of the file when it was read
+
+
+@dataclass(frozen=True)
+class FileMeta:
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Everything a snapshot records about itself (manifest.json)."""
+
+    qa_version: str
+    built_at: str
+    corpus: str | None
+    model: ModelInfo
+    settings: IndexSettings
+    store: StoreInfo
+    bm25: Mapping[str, Any]
+    documents: Mapping[str, DocumentMeta]
+    skipped: Mapping[str, str] = field(default_factory=dict)
+    duplicates: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, FileMeta] = field(default_factory=dict)
+    passages: int = 0
+    format: int = FORMAT_VERSION
+
+    def with_files(self, files: Mapping[str, FileMeta]) -> Manifest:
+        return replace(self, files=dict(files))
+
+    # -- JSON ---------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "qa_version": self.qa_version,
+            "built_at": self.built_at,
+            "corpus": self.corpus,
+            "model": {
+                "name": self.model.name,
+                "fingerprint": self.model.fingerprint,
+                "dimension": self.model.dimension,
+                "max_tokens": self.model.max_tokens,
+                "backend": self.model.backend,
+            },
+            "settings": self.settings.to_dict(),
+            "store": {
+                "name": self.store.name,
+                "requested": self.store.requested,
+                "uri": self.store.uri,
+                **dict(self.store.params),
+            },
+            "bm25": dict(self.bm25),
+            "counts": {"documents": len(self.documents), "passages": self.passages},
+            "documents": {
+                doc_id: {
+                    "sha256": m.sha256,
+                    "title": m.title,
+                    "size": m.size,
+                    "fmt": m.fmt,
+                    "passages": m.passages,
+                    "indexed_at": m.indexed_at,
+                    "stat": list(m.stat),
+                }
+                for doc_id, m in self.documents.items()
+            },
+            "skipped": dict(self.skipped),
+            "duplicates": dict(self.duplicates),
+            "files": {rel: {"size": f.size, "sha256": f.sha256} for rel, f in self.files.items()},
+        }
+
+    @classmethod
+    def from_dict(cls, d: Any, *, where: str = "manifest") -> Manifest:
+        """Parse a manifest of any readable format.
+
+        Raises:
+            IndexMismatchError: a format this qa cannot read.
+            IndexCorruptError: a field is missing or has a bad value.
+        """
+        if not isinstance(d, dict):
+            raise IndexCorruptError(f"{where} is not an index manifest; {_REBUILD}")
+        if d.get("format") not in READABLE_FORMATS:
+            raise IndexMismatchError(
+                f"index format {d.get('format')} is not supported by this qa "
+                f"(expects {FORMAT_VERSION}); {_REBUILD}"
+            )
+        try:
+            model = d["model"]
+            store = d["store"] if "store" in d else _store_from_format2(d["faiss"])
+            counts = d.get("counts", {})
+            return cls(
+                format=int(d["format"]),
+                qa_version=str(d.get("qa_version", "")),
+                built_at=str(d.get("built_at", "")),
+                corpus=d.get("corpus"),
+                model=ModelInfo(
+                    name=str(model["name"]),
+                    fingerprint=str(model["fingerprint"]),
+                    dimension=int(model["dimension"]),
+                    max_tokens=int(model.get("max_tokens", 0)),
+                    # Indexes from before backends were recorded were embedded with torch.
+                    backend=model["backend"] if "backend" in model else "torch",
+                ),
+                settings=IndexSettings.from_dict(d["settings"]),
+                store=StoreInfo(
+                    name=str(store["name"]),
+                    requested=str(store.get("requested", "auto")),
+                    uri=store.get("uri"),
+                    params={k: v for k, v in store.items() if k not in ("name", "requested", "uri")},
+                ),
+                bm25=dict(d.get("bm25", {})),
+                documents={
+                    doc_id: DocumentMeta(
+                        sha256=str(m["sha256"]),
+                        title=str(m.get("title", "")),
+                        size=int(m.get("size", 0)),
+                        fmt=str(m.get("fmt", "txt")),
+                        passages=int(m.get("passages", 0)),
+                        indexed_at=str(m.get("indexed_at", "")),
+                        stat=tuple(m.get("stat") or (0, 0)),
+                    )
+                    for doc_id, m in d["documents"].items()
+                },
+                skipped=dict(d.get("skipped", {})),
+                duplicates=dict(d.get("duplicates", {})),
+                files={
+                    rel: FileMeta(size=int(f["size"]), sha256=str(f["sha256"]))
+                    for rel, f in (d.get("files") or {}).items()
+                },
+                passages=int(counts.get("passages", 0)),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise IndexCorruptError(
+                f"{where} lacks a field or has a bad value ({exc!r}); {_REBUILD}"
+            ) from None
+
+    # -- files --------------------------------------------------------------------
+
+    @classmethod
+    def read(cls, folder: Path) -> Manifest:
+        """The manifest of the snapshot in `folder`."""
+        path = folder / MANIFEST
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise IndexCorruptError(f"{path} is not valid JSON ({exc}); {_REBUILD}") from None
+        return cls.from_dict(data, where=str(path))
+
+    def write(self, folder: Path) -> None:
+        (folder / MANIFEST).write_text(
+            json.dumps(self.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8"
+        )
+
+
+def _store_from_format2(faiss: dict[str, Any]) -> dict[str, Any]:
+    """Format 2 kept FAISS's description under `faiss`: `{"type", "requested", nlist...}`."""
+    return {"name": "faiss", **faiss}
