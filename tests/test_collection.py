@@ -1,4 +1,4 @@
-"""Collection: upload checks, safe file names, incremental add/remove, atomic swap of the live index."""
+"""Collection: incremental add/remove/sync of uploads and the atomic swap of the live index (names: test_uploads)."""
 
 from __future__ import annotations
 
@@ -6,17 +6,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from conftest import FakeEmbedder
-from qa.collection import (
-    Collection,
-    Upload,
-    UploadLimits,
-    UploadRejectedError,
-    sanitize_filename,
-)
+from qa.collection import Collection, Upload, UploadLimits, UploadRejectedError
 from qa.errors import InputError
 from qa.index import Index
 from qa.indexing import build_index
@@ -43,50 +35,6 @@ def make_collection(corpus: Path, tmp_path: Path, *, limits: UploadLimits | None
 
 def files_under(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
-
-
-# -- file names ---------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [
-        ("notes.txt", "notes.txt"),
-        ("../../x.txt", "x.txt"),
-        ("/etc/cron.d/evil.md", "evil.md"),
-        ("..\\..\\windows\\evil.md", "evil.md"),
-        (".hidden.txt", "hidden.txt"),
-        ("Report FINAL.TXT", "Report FINAL.txt"),
-        ("a<b>|c.md", "a_b_c.md"),
-        ("tab\there.txt", "tab here.txt"),
-        ("nul\x00byte.txt", "nul_byte.txt"),
-        ("café notes.markdown", "café notes.markdown"),
-    ],
-)
-def test_sanitize_filename_keeps_only_a_safe_last_component(name: str, expected: str) -> None:
-    assert sanitize_filename(name) == expected
-
-
-@pytest.mark.parametrize("name", ["", "..", "../", "/", "....txt", "notes", "run.exe", "x.pdf.exe", ".txt"])
-def test_sanitize_filename_rejects_unusable_names_and_types(name: str) -> None:
-    with pytest.raises(UploadRejectedError):
-        sanitize_filename(name)
-
-
-def test_sanitize_filename_shortens_long_names_keeping_the_suffix() -> None:
-    name = sanitize_filename("a" * 500 + ".md")
-    assert name.endswith(".md") and len(name) <= 120
-
-
-@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.text(min_size=0, max_size=60), st.sampled_from([".txt", ".md", ""]))
-def test_sanitized_names_never_leave_the_folder(tmp_path: Path, stem: str, suffix: str) -> None:
-    try:
-        name = sanitize_filename(stem + suffix)
-    except UploadRejectedError:
-        return
-    assert "/" not in name and "\\" not in name and not name.startswith(".")
-    assert (tmp_path / name).resolve().parent == tmp_path.resolve()
 
 
 # -- listing ------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The document collection behind a live retriever: list, add and remove documents, re-index, swap.
 
-Uploads are checked completely (name, type, size, text content) before anything is
+Uploads are checked completely (name, type, size, text content; see `qa.uploads`) before anything is
 written; a rejected upload changes neither the corpus folder nor the index. Accepted
 files are saved into the corpus folder, indexed incrementally with `build_index`, and
 the retriever is switched to the new snapshot in one assignment, so questions asked
@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import threading
-import unicodedata
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,9 +21,20 @@ from qa.embedding import Embedder
 from qa.errors import InputError
 from qa.index import Index
 from qa.indexing import BuildReport, build_index
-from qa.ingest import DEFAULT_MAX_BYTES, READERS, UnreadableFile, read_document
+from qa.ingest import DEFAULT_MAX_BYTES
 from qa.retrieval import Retriever
+from qa.uploads import (
+    DEFAULT_UPLOAD_BYTES,
+    Upload,
+    UploadLimits,
+    UploadRejectedError,
+    check_upload,
+    read_uploads,
+    sanitize_filename,
+)
 
+# Upload, UploadLimits, UploadRejectedError, sanitize_filename and DEFAULT_UPLOAD_BYTES
+# live in qa.uploads; they are re-exported here for code that imports them from qa.collection.
 __all__ = [
     "DEFAULT_UPLOAD_BYTES",
     "Collection",
@@ -40,44 +49,8 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_UPLOAD_BYTES = 10 * 1024 * 1024
-MAX_NAME_CHARS = 120
-
 # Progress callback: (fraction done in [0, 1], what is happening).
 Progress = Callable[[float, str], None]
-
-_UNSAFE = re.compile(r"[^\w.\- ()+,@&=]+")
-_SPACES = re.compile(r"\s+")
-
-
-class UploadRejectedError(InputError):
-    """An uploaded file was refused (name, type, size or content); nothing was changed."""
-
-
-@dataclass(frozen=True)
-class UploadLimits:
-    """What an upload may be.
-
-    Args:
-        max_bytes: largest accepted file.
-        max_files: most files in one upload.
-        suffixes: accepted file name suffixes; None means every format the core reads.
-    """
-
-    max_bytes: int = DEFAULT_UPLOAD_BYTES
-    max_files: int = 50
-    suffixes: tuple[str, ...] | None = None
-
-    def accepted_suffixes(self) -> tuple[str, ...]:
-        return self.suffixes if self.suffixes is not None else tuple(sorted(READERS))
-
-
-@dataclass(frozen=True)
-class Upload:
-    """One uploaded file: the name the user gave it and its bytes."""
-
-    name: str
-    data: bytes
 
 
 @dataclass(frozen=True)
@@ -113,41 +86,6 @@ class CollectionChange:
                 f"({self.build.embedded} embedded in {self.build.seconds:.1f}s)"
             )
         return head
-
-
-def sanitize_filename(name: str, *, suffixes: Sequence[str] | None = None) -> str:
-    """A safe file name for the corpus folder, made from an uploaded file's name.
-
-    Only the last path component is kept (both `/` and `\\` separate), so the result can
-    never point outside the folder; control and unusual characters become `_`, leading
-    dots are dropped (hidden files are not indexed), and long names are shortened while
-    keeping the suffix.
-
-    Raises:
-        UploadRejectedError: nothing usable is left, or the suffix is not accepted.
-    """
-    original = name
-    name = unicodedata.normalize("NFC", str(name or ""))
-    name = re.split(r"[/\\]", name)[-1]
-    name = _SPACES.sub(" ", name)
-    name = "".join(ch if ch.isprintable() else "_" for ch in name)
-    name = _SPACES.sub(" ", _UNSAFE.sub("_", name)).strip(" .")
-    stem, dot, suffix = name.rpartition(".")
-    if not dot:
-        stem, suffix = name, ""
-    suffix = f".{suffix.lower()}" if dot else ""
-    stem = stem.strip(" ._") or ""
-    accepted = tuple(s.lower() for s in (suffixes if suffixes is not None else sorted(READERS)))
-    if suffix not in accepted:
-        raise UploadRejectedError(
-            f"{original!r}: unsupported file type {suffix or '(none)'!r}; upload one of {', '.join(accepted)}"
-        )
-    if not stem:
-        raise UploadRejectedError(
-            f"{original!r} is not a usable file name; rename the file and upload it again"
-        )
-    stem = stem[: MAX_NAME_CHARS - len(suffix)].rstrip(" .")
-    return stem + suffix
 
 
 def _inside(root: Path, path: Path) -> bool:
@@ -227,19 +165,10 @@ class Collection:
         """Validate one upload; return the document id (file name) it would get.
 
         Raises:
-            UploadRejectedError: bad name or type, too large, or not readable text.
+            UploadRejectedError: bad name or type, too large, not readable text, or a
+                name that cannot be saved in the corpus folder.
         """
-        doc_id = sanitize_filename(upload.name, suffixes=self.limits.accepted_suffixes())
-        size = len(upload.data)
-        if size > self.limits.max_bytes:
-            raise UploadRejectedError(
-                f"{upload.name!r} is {size:,} bytes, over the {self.limits.max_bytes:,}-byte upload limit; "
-                "split it into smaller files"
-            )
-        try:
-            read_document(Path(doc_id), doc_id, max_bytes=self.limits.max_bytes, data=upload.data)
-        except UnreadableFile as exc:
-            raise UploadRejectedError(f"{upload.name!r} was not added: {exc}") from None
+        doc_id = check_upload(upload, self.limits)
         target = self.corpus_dir / doc_id
         if not _inside(self.corpus_dir, target) or target.is_symlink() or target.is_dir():
             raise UploadRejectedError(
@@ -250,33 +179,8 @@ class Collection:
     def read_uploads(
         self, paths: Sequence[Path | str], *, names: Sequence[str] | None = None
     ) -> list[Upload]:
-        """Read uploaded files from disk, refusing oversized ones before reading them.
-
-        Args:
-            paths: where the uploaded files are (e.g. the web server's temporary copies).
-            names: the names the user gave them; default: the files' own names.
-        """
-        if len(paths) > self.limits.max_files:
-            raise UploadRejectedError(
-                f"{len(paths)} files in one upload; upload at most {self.limits.max_files} at a time"
-            )
-        uploads = []
-        for i, p in enumerate(paths):
-            p = Path(p)
-            name = names[i] if names is not None else p.name
-            try:
-                size = p.stat().st_size
-                if size > self.limits.max_bytes:
-                    raise UploadRejectedError(
-                        f"{name!r} is {size:,} bytes, over the {self.limits.max_bytes:,}-byte upload limit; "
-                        "split it into smaller files"
-                    )
-                uploads.append(Upload(name, p.read_bytes()))
-            except OSError as exc:
-                raise UploadRejectedError(
-                    f"{name!r} could not be read ({exc.strerror or exc}); upload it again"
-                ) from None
-        return uploads
+        """Read uploaded files from disk within this collection's limits (see `qa.uploads.read_uploads`)."""
+        return read_uploads(paths, limits=self.limits, names=names)
 
     # -- writing -------------------------------------------------------------------
 
@@ -292,10 +196,7 @@ class Collection:
         """
         if not uploads:
             raise UploadRejectedError("no file was uploaded; choose one or more files")
-        if len(uploads) > self.limits.max_files:
-            raise UploadRejectedError(
-                f"{len(uploads)} files in one upload; upload at most {self.limits.max_files} at a time"
-            )
+        self.limits.check_count(len(uploads))
         ids: list[str] = []
         problems: list[str] = []
         for upload in uploads:
