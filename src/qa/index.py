@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -269,7 +268,7 @@ class Index:
 
     def stale(self, corpus_dir: Path) -> StaleReport:
         """Compare the corpus folder with the documents this index was built from."""
-        from qa.ingest import READERS, UnreadableFile, read_document
+        from qa.ingest import READERS, UnreadableFile, iter_corpus_files, read_document
 
         report = StaleReport()
         docs = self.manifest.documents
@@ -277,29 +276,23 @@ class Index:
         corpus_dir = Path(corpus_dir)
         if not corpus_dir.is_dir():
             return report
-        for dirpath, dirnames, filenames in os.walk(corpus_dir):
-            dirnames[:] = [d for d in dirnames if not d.startswith(".")]
-            for name in filenames:
-                path = Path(dirpath) / name
-                if name.startswith(".") or path.suffix.lower() not in READERS:
+        for path, doc_id in iter_corpus_files(corpus_dir, suffixes=READERS):
+            meta = docs.get(doc_id)
+            if meta is None:
+                if doc_id not in self.manifest.skipped and doc_id not in self.manifest.duplicates:
+                    report.added.append(doc_id)
+                continue
+            seen.add(doc_id)
+            try:
+                st = path.stat()
+                if (st.st_size, st.st_mtime_ns) == tuple(meta.stat):
                     continue
-                doc_id = path.relative_to(corpus_dir).as_posix()
-                meta = docs.get(doc_id)
-                if meta is None:
-                    if doc_id not in self.manifest.skipped and doc_id not in self.manifest.duplicates:
-                        report.added.append(doc_id)
-                    continue
-                seen.add(doc_id)
-                try:
-                    st = path.stat()
-                    if (st.st_size, st.st_mtime_ns) == tuple(meta.stat):
-                        continue
-                    doc = read_document(path, doc_id)
-                except (OSError, UnreadableFile):
-                    report.changed.append(doc_id)
-                    continue
-                if doc.sha256 != meta.sha256:
-                    report.changed.append(doc_id)
+                doc = read_document(path, doc_id)
+            except (OSError, UnreadableFile):
+                report.changed.append(doc_id)
+                continue
+            if doc.sha256 != meta.sha256:
+                report.changed.append(doc_id)
         report.removed = sorted(set(docs) - seen)
         report.added.sort()
         report.changed.sort()
