@@ -21,6 +21,7 @@ __all__ = [
     "embedded_highlights",
     "highlight_picks",
     "hit_ranks",
+    "matched_highlights",
     "order_rows",
     "sentence_matches",
     "sentence_spans",
@@ -91,6 +92,13 @@ def stored_highlights(sentences: SentenceTable, row: int, sims: np.ndarray) -> t
     )
 
 
+def matched_highlights(
+    sentences: SentenceTable, rows: Sequence[int], matches: Mapping[int, SentenceMatch]
+) -> list[tuple[Highlight, ...]]:
+    """Highlights of each row from its sentence match (none for a row without one)."""
+    return [stored_highlights(sentences, row, matches[row][3]) if row in matches else () for row in rows]
+
+
 def sentence_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:
     """Sentence spans (document offsets) inside `text[start:end]`."""
     return split_sentences(text, start, end) or [(start, end)]
@@ -145,10 +153,11 @@ def hit_ranks(
 def build_hits(
     index: Index,
     rows: Sequence[int],
+    *,
     scores: Mapping[int, float],
     signal_scores: Mapping[int, dict[str, float]],
     ranks: Sequence[dict[str, int]],
-    highlights: Sequence[tuple[Highlight, ...]],
+    highlights: Sequence[tuple[Highlight, ...]] | None = None,
 ) -> list[Hit]:
     """Hits for `rows` (best first), each passage checked against its document first.
 
@@ -158,13 +167,14 @@ def build_hits(
         scores: row -> final score.
         signal_scores: row -> {signal: score}.
         ranks: per row of `rows`, {signal: rank}.
-        highlights: per row of `rows`, its highlights.
+        highlights: per row of `rows`, its highlights (None: no highlights).
 
     Raises:
         CitationError: a passage is not the exact slice of its document.
     """
+    marks = highlights if highlights is not None else [()] * len(rows)
     hits = []
-    for rank, (row, row_ranks, marks) in enumerate(zip(rows, ranks, highlights), start=1):
+    for rank, (row, row_ranks, row_marks) in enumerate(zip(rows, ranks, marks), start=1):
         passage = index.passages[row]
         verify(passage, index.documents.get(passage.doc_id))
         document = index.documents[passage.doc_id]  # verify raised if it is missing
@@ -176,7 +186,7 @@ def build_hits(
                 citation=cite(passage, document),
                 scores=signal_scores[row],
                 ranks=row_ranks,
-                highlights=marks,
+                highlights=row_marks,
             )
         )
     return hits

@@ -22,9 +22,9 @@ from qa.retrieval.hits import (
     confidence,
     embedded_highlights,
     hit_ranks,
+    matched_highlights,
     order_rows,
     sentence_matches,
-    stored_highlights,
 )
 from qa.retrieval.scoring import (
     RerankSignals,
@@ -35,7 +35,7 @@ from qa.retrieval.scoring import (
     rrf,
     signal_tables,
 )
-from qa.types import Answer, Highlight, Hit
+from qa.types import Answer, Hit
 
 __all__ = ["BM25_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Retriever"]
 
@@ -256,37 +256,50 @@ class Retriever:
         matches: dict[int, SentenceMatch] = {}
         if qv is not None and sentences is not None and (plan.rerank or plan.highlight):
             matches = sentence_matches(sentences, qv, rows if plan.rerank else [])
-
-        reranked = plan.rerank and bool(matches)
-        if reranked:
-            final = add_rerank(signal_scores, self._rerank(index, found, rows, matches, mode=plan.mode))
-        elif plan.mode is RetrievalMode.HYBRID:
-            final = add_fused(
-                signal_scores, rrf({name: r.tolist() for name, (_, r) in found.ranked.items()}, k=self.rrf_k)
-            )
-        else:
-            (name,) = found.ranked
-            final = {row: s[name] for row, s in signal_scores.items()}
+        final, final_rank = self._score(index, found, rows, matches, plan=plan, table=signal_scores)
         ordered = order_rows(final, index.passages, plan.k)
-
         if ordered and qv is not None and sentences is not None:
+            # The confidence (and the highlights) need every returned row's sentences.
             matches = sentence_matches(sentences, qv, ordered, matches)
-        marks: list[tuple[Highlight, ...]] = [
-            stored_highlights(sentences, row, matches[row][3])
-            if plan.highlight and sentences is not None and row in matches
-            else ()
-            for row in ordered
-        ]
-        final_rank = (
-            "rerank" if reranked else "fused" if plan.mode is RetrievalMode.HYBRID or plan.rerank else None
-        )
+        marks = None
+        if plan.highlight and sentences is not None:
+            marks = matched_highlights(sentences, ordered, matches)
         hits = build_hits(
-            index, ordered, final, signal_scores, hit_ranks(signal_ranks, ordered, final_rank), marks
+            index,
+            ordered,
+            scores=final,
+            signal_scores=signal_scores,
+            ranks=hit_ranks(signal_ranks, ordered, final_rank),
+            highlights=marks,
         )
         if plan.highlight and qv is not None and sentences is None and hits:
             embedded = embedded_highlights(qv, [h.passage for h in hits], index.documents, self.embedder)
             hits = [replace(h, highlights=m) for h, m in zip(hits, embedded)]
         return hits, confidence(index, qv, ordered, matches)
+
+    def _score(
+        self,
+        index: Index,
+        found: Candidates,
+        rows: list[int],
+        matches: dict[int, SentenceMatch],
+        *,
+        plan: _Plan,
+        table: dict[int, dict[str, float]],
+    ) -> tuple[dict[int, float], str | None]:
+        """Each candidate row's final score (recorded in `table` too), and the key of its final rank.
+
+        Reranking needs sentence matches; without them hybrid search falls back to
+        reciprocal rank fusion, and a single signal ranks by its own score.
+        """
+        if plan.rerank and matches:
+            return add_rerank(table, self._rerank(index, found, rows, matches, mode=plan.mode)), "rerank"
+        final_rank = "fused" if plan.mode is RetrievalMode.HYBRID or plan.rerank else None
+        if plan.mode is RetrievalMode.HYBRID:
+            ranked_rows = {name: r.tolist() for name, (_, r) in found.ranked.items()}
+            return add_fused(table, rrf(ranked_rows, k=self.rrf_k)), final_rank
+        (name,) = found.ranked
+        return {row: s[name] for row, s in table.items()}, final_rank
 
     def _rerank(
         self,
