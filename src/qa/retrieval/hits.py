@@ -1,4 +1,8 @@
-"""Hits: final order, confidence, citation checks, highlights (one rule for both sources of sentence scores) and Hit building."""
+"""Hits: final order, confidence, citation check, highlights and Hit building.
+
+One highlight rule (`highlight_picks`) serves both sources of sentence scores: the
+stored sentence vectors, and sentences embedded at query time for an index without them.
+"""
 
 from __future__ import annotations
 
@@ -59,8 +63,12 @@ def confidence(
     rows: Sequence[int],
     matches: Mapping[int, SentenceMatch],
 ) -> float | None:
-    """How sure the answer is: the best sentence cosine among `rows` (with stored sentences, whose
-    `matches` must cover `rows`), else the best passage cosine; None without rows or a question vector."""
+    """The answer's confidence: the best sentence cosine among `rows`, else the best passage cosine.
+
+    With stored sentences, `matches` must cover `rows` (see `sentence_matches`); the
+    passage cosine serves an index without sentence vectors. None without rows or a
+    question vector.
+    """
     if not rows or query_vector is None:
         return None
     if index.sentences is not None:
