@@ -61,8 +61,8 @@ def lat_stats(values: list[float]) -> str:
 
 
 def bench_size(n: int, embedder, texts: list[str], claims: list[str], *, nq: int = 200) -> dict:
-    from qa.fusion import rrf
     from qa.lexical import BM25Index, tokenize
+    from qa.retrieval.scoring import rrf
     from qa.stores import exact_search, recall_at_k
     from qa.stores.faiss import FaissStore, choose_index_type
 

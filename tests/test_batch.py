@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-import qa.retrieval
+import qa.retrieval.retriever
 from qa.batch import MAX_QUESTION_CHARS, BadLine, read_questions, write_answers
 from qa.cli import main
 from qa.errors import InputError
@@ -167,7 +167,9 @@ def test_odd_questions_are_answered_with_exact_citations(corpus: Path, tmp_path:
 @pytest.fixture
 def shared_model(monkeypatch: pytest.MonkeyPatch, real_embedder) -> None:
     """The CLI loads the model per command; reuse the session's copy to keep tests fast."""
-    monkeypatch.setattr(qa.retrieval, "load_embedder", lambda name=None, backend=None: real_embedder)
+    monkeypatch.setattr(
+        qa.retrieval.retriever, "load_embedder", lambda name=None, backend=None: real_embedder
+    )
 
 
 @pytest.mark.e2e

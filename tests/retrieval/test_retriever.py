@@ -1,4 +1,4 @@
-"""Retriever: modes, fusion, deterministic ties, per-signal scores, citation checks."""
+"""Retriever: modes, fusion, deterministic ties, per-signal scores, citation checks, highlights."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from qa.errors import CitationError, ConfigError
-from qa.fusion import rrf
 from qa.index import Index
 from qa.indexing import build_index
 from qa.retrieval import Retriever
@@ -18,13 +17,6 @@ from qa.retrieval import Retriever
 def retriever(corpus: Path, tmp_path: Path, fake_embedder) -> Retriever:
     build_index(corpus, tmp_path / "idx", embedder=fake_embedder)
     return Retriever(Index.load(tmp_path / "idx"), embedder=fake_embedder)
-
-
-def test_rrf_by_hand() -> None:
-    fused = rrf({"a": [1, 2, 3], "b": [3, 1]}, k=60)
-    assert fused[1] == pytest.approx(1 / 61 + 1 / 62)
-    assert fused[2] == pytest.approx(1 / 62)
-    assert fused[3] == pytest.approx(1 / 63 + 1 / 61)
 
 
 @pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])

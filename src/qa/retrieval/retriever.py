@@ -1,26 +1,43 @@
-"""Retriever: dense, BM25 and hybrid search over an index, returning verified, cited hits."""
+"""Retriever: search an index with dense, BM25 or hybrid retrieval and return verified, cited hits."""
 
 from __future__ import annotations
 
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from qa.abstention import confidence_signal, load_calibration
-from qa.citations import cite, verify
 from qa.config import IndexSettings, RetrievalMode, configured_model, default_index_dir, parse_enum
 from qa.embedding import Embedder, backend_of, load_embedder
 from qa.errors import ConfigError, IndexMismatchError
-from qa.fusion import rrf
 from qa.index import Index
-from qa.lexical import top_rows
-from qa.types import Answer, Highlight, Hit
+from qa.retrieval.candidates import Candidates, collect, passage_cosines
+from qa.retrieval.hits import (
+    SentenceMatch,
+    build_hits,
+    confidence,
+    embedded_highlights,
+    hit_ranks,
+    matched_highlights,
+    order_rows,
+    sentence_matches,
+)
+from qa.retrieval.scoring import (
+    RerankSignals,
+    add_fused,
+    add_rerank,
+    bm25_fractions,
+    rerank_scores,
+    rrf,
+    signal_tables,
+)
+from qa.types import Answer, Hit
 
-__all__ = ["Retriever"]
+__all__ = ["BM25_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Retriever"]
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +46,16 @@ logger = logging.getLogger(__name__)
 DENSE_WEIGHT = 0.4
 BM25_WEIGHT = 0.2
 DEFAULT_THRESHOLD: float | None = 0.28
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one search call does for every question."""
+
+    mode: RetrievalMode
+    k: int
+    rerank: bool
+    highlight: bool
 
 
 class Retriever:
@@ -168,6 +195,22 @@ class Retriever:
         """
         return [hits for hits, _ in self._run(questions, k=k, mode=mode, highlight=highlight, rerank=rerank)]
 
+    def rerank_default(self, mode: RetrievalMode) -> bool:
+        """Best-sentence reranking is on by default for hybrid search when the index has sentences."""
+        if self.rerank is not None:
+            return self.rerank and self.index.sentences is not None
+        return mode is RetrievalMode.HYBRID and self.index.sentences is not None
+
+    def _plan(
+        self, *, k: int | None, mode: str | RetrievalMode | None, highlight: bool, rerank: bool | None
+    ) -> _Plan:
+        k = self.k if k is None else k
+        if k < 1:
+            raise ConfigError(f"k={k} must be at least 1")
+        mode = self.mode if mode is None else parse_enum(RetrievalMode, mode, "mode")
+        use_rerank = self.rerank_default(mode) if rerank is None else bool(rerank)
+        return _Plan(mode=mode, k=k, rerank=use_rerank, highlight=highlight)
+
     def _run(
         self,
         questions: Sequence[str],
@@ -178,162 +221,103 @@ class Retriever:
         rerank: bool | None,
     ) -> list[tuple[list[Hit], float | None]]:
         """Hits and a confidence (best sentence or passage cosine) per question."""
-        k = self.k if k is None else k
-        if k < 1:
-            raise ConfigError(f"k={k} must be at least 1")
-        mode = self.mode if mode is None else parse_enum(RetrievalMode, mode, "mode")
+        plan = self._plan(k=k, mode=mode, highlight=highlight, rerank=rerank)
         index = self.index  # one snapshot for the whole call
         if len(index) == 0 or not questions:
             return [([], None) for _ in questions]
-        use_rerank = self.rerank_default(mode) if rerank is None else bool(rerank)
-        depth = max(k, self.depth)
-
-        qv: np.ndarray | None = None
+        query_vectors: np.ndarray | None = None
         # The question vector also gives the abstention confidence.
-        if mode is not RetrievalMode.BM25 or highlight or use_rerank or self.threshold is not None:
-            qv = self.embedder.embed(list(questions))
-        dense: list[tuple[np.ndarray, np.ndarray]] = []
-        if mode is not RetrievalMode.BM25:
-            assert qv is not None
-            scores, rows = index.store.search(qv, depth)
-            for s, r in zip(scores, rows):
-                keep = r >= 0
-                s, r = s[keep], r[keep]
-                # FAISS leaves the order of equal scores unspecified; make it by row.
-                order = np.lexsort((r, -s))
-                dense.append((s[order], r[order]))
-        bm25_full: list[np.ndarray | None] = []
-        if mode is not RetrievalMode.DENSE or use_rerank:
-            bm25_full = [index.bm25.scores(q) for q in questions]
+        if plan.mode is not RetrievalMode.BM25 or plan.highlight or plan.rerank or self.threshold is not None:
+            query_vectors = self.embedder.embed(list(questions))
+        found = collect(
+            index,
+            questions,
+            query_vectors,
+            mode=plan.mode,
+            depth=max(plan.k, self.depth),
+            full_bm25=plan.rerank,
+        )
+        return [self._answer(index, candidates, plan) for candidates in found]
 
-        out = []
-        for qi in range(len(questions)):
-            signals: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-            if dense:
-                signals["dense"] = dense[qi]
-            if mode is not RetrievalMode.DENSE:
-                full = bm25_full[qi]
-                signals["bm25"] = (
-                    top_rows(full, depth) if full is not None else (np.zeros(0), np.zeros(0, np.int64))
-                )
-            q = qv[qi] if qv is not None else None
-            full = bm25_full[qi] if bm25_full else None
-            out.append(self._merge(index, signals, mode, k, q, full, use_rerank, highlight))
-        return out
+    def _answer(self, index: Index, found: Candidates, plan: _Plan) -> tuple[list[Hit], float | None]:
+        """One question's hits and confidence from its candidate signals."""
+        signal_scores, signal_ranks = signal_tables(found.ranked)
+        rows = sorted(signal_scores)
+        qv = found.query_vector
+        sentences = index.sentences
+        matches: dict[int, SentenceMatch] = {}
+        if qv is not None and sentences is not None and (plan.rerank or plan.highlight):
+            matches = sentence_matches(sentences, qv, rows if plan.rerank else [])
+        final, final_rank = self._score(index, found, rows, matches, plan=plan, table=signal_scores)
+        ordered = order_rows(final, index.passages, plan.k)
+        if ordered and qv is not None and sentences is not None:
+            # The confidence (and the highlights) need every returned row's sentences.
+            matches = sentence_matches(sentences, qv, ordered, matches)
+        marks = None
+        if plan.highlight and sentences is not None:
+            marks = matched_highlights(sentences, ordered, matches)
+        hits = build_hits(
+            index,
+            ordered,
+            scores=final,
+            signal_scores=signal_scores,
+            ranks=hit_ranks(signal_ranks, ordered, final_rank),
+            highlights=marks,
+        )
+        if plan.highlight and qv is not None and sentences is None and hits:
+            embedded = embedded_highlights(qv, [h.passage for h in hits], index.documents, self.embedder)
+            hits = [replace(h, highlights=m) for h, m in zip(hits, embedded)]
+        return hits, confidence(index, qv, ordered, matches)
 
-    def rerank_default(self, mode: RetrievalMode) -> bool:
-        """Best-sentence reranking is on by default for hybrid search when the index has sentences."""
-        if self.rerank is not None:
-            return self.rerank and self.index.sentences is not None
-        return mode is RetrievalMode.HYBRID and self.index.sentences is not None
-
-    def _merge(
+    def _score(
         self,
         index: Index,
-        signals: dict[str, tuple[np.ndarray, np.ndarray]],
+        found: Candidates,
+        rows: list[int],
+        matches: dict[int, SentenceMatch],
+        *,
+        plan: _Plan,
+        table: dict[int, dict[str, float]],
+    ) -> tuple[dict[int, float], str | None]:
+        """Each candidate row's final score (recorded in `table` too), and the key of its final rank.
+
+        Reranking needs sentence matches; without them hybrid search falls back to
+        reciprocal rank fusion, and a single signal ranks by its own score.
+        """
+        if plan.rerank and matches:
+            return add_rerank(table, self._rerank(index, found, rows, matches, mode=plan.mode)), "rerank"
+        final_rank = "fused" if plan.mode is RetrievalMode.HYBRID or plan.rerank else None
+        if plan.mode is RetrievalMode.HYBRID:
+            ranked_rows = {name: r.tolist() for name, (_, r) in found.ranked.items()}
+            return add_fused(table, rrf(ranked_rows, k=self.rrf_k)), final_rank
+        (name,) = found.ranked
+        return {row: s[name] for row, s in table.items()}, final_rank
+
+    def _rerank(
+        self,
+        index: Index,
+        found: Candidates,
+        rows: list[int],
+        matches: dict[int, SentenceMatch],
+        *,
         mode: RetrievalMode,
-        k: int,
-        qvec: np.ndarray | None,
-        bm25_full: np.ndarray | None,
-        rerank: bool,
-        highlight: bool,
-    ) -> tuple[list[Hit], float | None]:
-        per_row_scores: dict[int, dict[str, float]] = {}
-        per_row_ranks: dict[int, dict[str, int]] = {}
-        for name, (scores, rows) in signals.items():
-            for rank, (score, row) in enumerate(zip(scores.tolist(), rows.tolist()), start=1):
-                per_row_scores.setdefault(row, {})[name] = float(score)
-                per_row_ranks.setdefault(row, {})[name] = rank
-        candidates = sorted(per_row_scores)
-        sentence_best: dict[int, tuple[float, int, int, np.ndarray]] = {}
-        if qvec is not None and index.sentences is not None and (rerank or highlight):
-            sentence_best = index.sentences.best(qvec, candidates if rerank else [])
-
-        if rerank and sentence_best:
-            # Weighted fusion of signals that are comparable across queries: cosines as
-            # they are, BM25 divided by the query's best BM25 score.
-            vectors = index.vector_matrix()
-            dense_exact = np.asarray(vectors[candidates], dtype=np.float32) @ qvec
-            bm25_max = float(bm25_full.max()) if bm25_full is not None and bm25_full.size else 0.0
-            final = {}
-            for i, row in enumerate(candidates):
-                d = float(dense_exact[i])
-                sent = sentence_best[row][0] if row in sentence_best else d
-                b = float(bm25_full[row]) / bm25_max if bm25_max > 0 else 0.0  # type: ignore[index]
-                w_b = self.bm25_weight if mode is not RetrievalMode.DENSE else 0.0
-                score = self.dense_weight * d + (1 - self.dense_weight) * sent + w_b * b
-                scores = per_row_scores[row]
-                scores.setdefault("dense", d)
-                scores["sentence"] = sent
-                scores["rerank"] = score
-                final[row] = score
-        elif mode is RetrievalMode.HYBRID:
-            final = rrf({name: rows.tolist() for name, (_, rows) in signals.items()}, k=self.rrf_k)
-            for row, score in final.items():
-                per_row_scores[row]["fused"] = score
-        else:
-            (name,) = signals
-            final = {row: s[name] for row, s in per_row_scores.items()}
-        ordered = sorted(final, key=lambda row: (-final[row], index.passages[row].passage_id))[:k]
-
-        confidence: float | None = None
-        if ordered and qvec is not None:
-            if index.sentences is not None:
-                best = (
-                    sentence_best
-                    if all(r in sentence_best for r in ordered)
-                    else index.sentences.best(qvec, ordered)
-                )
-                sentence_best.update(best)
-                confidence = max((best[r][0] for r in ordered if r in best), default=None)
-            else:
-                confidence = float(
-                    np.max(np.asarray(index.vector_matrix()[ordered], dtype=np.float32) @ qvec)
-                )
-
-        hits = []
-        for rank, row in enumerate(ordered, start=1):
-            passage = index.passages[row]
-            document = index.documents.get(passage.doc_id)
-            verify(passage, document)
-            ranks = dict(per_row_ranks[row])
-            ranks["rerank" if rerank and sentence_best else "fused"] = rank
-            if mode is not RetrievalMode.HYBRID and not rerank:
-                ranks.pop("fused", None)
-            marks: tuple[Highlight, ...] = ()
-            if highlight and row in sentence_best:
-                marks = self._highlights(index, row, sentence_best[row])
-            hits.append(
-                Hit(
-                    passage=passage,
-                    score=final[row],
-                    rank=rank,
-                    citation=cite(passage, document),  # type: ignore[arg-type]
-                    scores=per_row_scores[row],
-                    ranks=ranks,
-                    highlights=marks,
-                )
-            )
-        if highlight and qvec is not None and index.sentences is None and hits:
-            from qa.highlight import highlight_hits
-
-            marks_all = highlight_hits(qvec, hits, index.documents, self.embedder)
-            hits = [replace(h, highlights=m) for h, m in zip(hits, marks_all)]
-        return hits, confidence
-
-    @staticmethod
-    def _highlights(
-        index: Index, row: int, best: tuple[float, int, int, np.ndarray]
-    ) -> tuple[Highlight, ...]:
-        """The best sentence, plus the runner-up when it scores within 90% of it."""
-        assert index.sentences is not None
-        a, _ = index.sentences.range_of(row)
-        sims = best[3]
-        order = sorted(range(len(sims)), key=lambda j: (-sims[j], j))[:2]
-        top = float(sims[order[0]])
-        keep = [j for n, j in enumerate(order) if n == 0 or (top > 0 and sims[j] >= 0.9 * top)]
-        table = index.sentences.table
-        return tuple(Highlight(int(table[a + j, 1]), int(table[a + j, 2]), float(sims[j])) for j in keep)
+    ) -> RerankSignals:
+        """The weighted rerank of `rows` and the passage and sentence cosines it used."""
+        if found.query_vector is None:
+            raise ValueError("reranking needs the question vector")
+        passage = passage_cosines(index, found.query_vector, rows)
+        sentence = np.array(
+            [matches[row][0] if row in matches else float(passage[i]) for i, row in enumerate(rows)],
+            dtype=np.float64,
+        )
+        scores = rerank_scores(
+            passage,
+            sentence,
+            bm25_fractions(found.bm25, rows),
+            dense_weight=self.dense_weight,
+            bm25_weight=self.bm25_weight if mode is not RetrievalMode.DENSE else 0.0,
+        )
+        return RerankSignals(rows=rows, passage=passage, sentence=sentence, rerank=scores)
 
     # -- answers -----------------------------------------------------------------
 
@@ -369,9 +353,7 @@ class Retriever:
         qids = list(qids) if qids is not None else [None] * len(questions)
         threshold = self.threshold
         answers = []
-        for q, (hits, confidence), qid in zip(questions, results, qids):
-            answered = bool(hits) and (threshold is None or confidence is None or confidence >= threshold)
-            answers.append(
-                Answer(question=q, hits=tuple(hits), answered=answered, qid=qid, confidence=confidence)
-            )
+        for q, (hits, conf), qid in zip(questions, results, qids):
+            answered = bool(hits) and (threshold is None or conf is None or conf >= threshold)
+            answers.append(Answer(question=q, hits=tuple(hits), answered=answered, qid=qid, confidence=conf))
         return answers

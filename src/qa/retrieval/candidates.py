@@ -1,0 +1,102 @@
+"""Candidates: each signal's rows for a batch of questions (the only caller of the vector search and BM25 scoring)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from qa.config import RetrievalMode
+from qa.index import Index
+from qa.lexical import top_rows
+
+__all__ = ["Candidates", "bm25_candidates", "bm25_scores", "collect", "dense_candidates", "passage_cosines"]
+
+# A signal's candidates: (scores, rows), best first.
+Ranked = tuple[np.ndarray, np.ndarray]
+
+
+@dataclass
+class Candidates:
+    """One question's signals.
+
+    Attributes:
+        query_vector: the question's embedding, or None when nothing needs it.
+        ranked: signal name (`dense`, `bm25`) -> (scores, rows), best first.
+        bm25: every row's BM25 score (None if not computed or no query term is indexed).
+    """
+
+    query_vector: np.ndarray | None
+    ranked: dict[str, Ranked] = field(default_factory=dict)
+    bm25: np.ndarray | None = None
+
+
+def dense_candidates(index: Index, query_vectors: np.ndarray, depth: int) -> list[Ranked]:
+    """The `depth` nearest passages of each question, ordered by (-score, row); empty slots dropped."""
+    scores, rows = index.store.search(query_vectors, depth)
+    out = []
+    for s, r in zip(scores, rows):
+        keep = r >= 0
+        s, r = s[keep], r[keep]
+        # FAISS leaves the order of equal scores unspecified; make it by row.
+        order = np.lexsort((r, -s))
+        out.append((s[order], r[order]))
+    return out
+
+
+def passage_cosines(index: Index, query_vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
+    """Exact cosine of each row's stored passage vector with the question (float32)."""
+    # Inner product equals cosine on normalised vectors.
+    return np.asarray(index.vector_matrix()[list(rows)], dtype=np.float32) @ query_vector
+
+
+def bm25_scores(index: Index, questions: Sequence[str]) -> list[np.ndarray | None]:
+    """Every row's BM25 score per question (None where no query term is indexed)."""
+    return [index.bm25.scores(q) for q in questions]
+
+
+def bm25_candidates(scores: np.ndarray | None, depth: int) -> Ranked:
+    """The `depth` best BM25 rows (positive scores only), ties broken by row."""
+    if scores is None:
+        return np.zeros(0), np.zeros(0, np.int64)
+    return top_rows(scores, depth)
+
+
+def collect(
+    index: Index,
+    questions: Sequence[str],
+    query_vectors: np.ndarray | None,
+    *,
+    mode: RetrievalMode,
+    depth: int,
+    full_bm25: bool,
+) -> list[Candidates]:
+    """Each question's candidate signals for `mode`.
+
+    Args:
+        index: the snapshot searched.
+        questions: question texts.
+        query_vectors: their embeddings (required unless `mode` is BM25), or None.
+        mode: dense, BM25 or both.
+        depth: candidates taken from each signal.
+        full_bm25: also keep every row's BM25 score (reranking divides by the best one).
+    """
+    dense: list[Ranked] = []
+    if mode is not RetrievalMode.BM25:
+        if query_vectors is None:
+            raise ValueError(f"{mode.value} search needs the question vectors")
+        dense = dense_candidates(index, query_vectors, depth)
+    wants_bm25 = mode is not RetrievalMode.DENSE
+    full: list[np.ndarray | None] = (
+        bm25_scores(index, questions) if wants_bm25 or full_bm25 else [None] * len(questions)
+    )
+    out = []
+    for qi in range(len(questions)):
+        c = Candidates(query_vector=None if query_vectors is None else query_vectors[qi], bm25=full[qi])
+        if dense:
+            c.ranked["dense"] = dense[qi]
+        if wants_bm25:
+            c.ranked["bm25"] = bm25_candidates(full[qi], depth)
+        out.append(c)
+    return out
