@@ -10,10 +10,17 @@ from pathlib import Path
 import pytest
 
 from qa.evaluation import evaluate
+from qa.evaluation.questions import parse_question_set
+from qa.evaluation.report import (
+    failures_text,
+    format_table,
+    recall_plot_png,
+    recall_points,
+    render_html,
+    write_reports,
+)
 from qa.index import Index
 from qa.indexing import build_index
-from qa.questions import parse_question_set
-from qa.report import failures_text, format_table, recall_plot_png, recall_points, render_html, write_reports
 from qa.retrieval import Retriever
 
 QUESTIONS = (

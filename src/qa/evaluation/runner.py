@@ -1,4 +1,4 @@
-"""Run a question set or a BEIR split through a Retriever for one or more configurations.
+"""The evaluation loop: a question set or a BEIR split through a Retriever, once per configuration.
 
 Relevance rule (question sets): a passage is relevant to a question when it comes from
 the document of one of the question's expected quotes and its `[start, end)` range
@@ -11,16 +11,15 @@ passages, and BEIR's own qrels judge the documents.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qa import __version__
 from qa.errors import ConfigError, InputError
-from qa.metrics import (
+from qa.evaluation.metrics import (
     RANKING_METRICS,
     abstention_rate,
     citation_exactness,
@@ -28,13 +27,18 @@ from qa.metrics import (
     latency_percentiles,
     ranking_metrics,
 )
-from qa.questions import ExpectedAnswer, Question, validate_quotes
+from qa.evaluation.questions import ExpectedAnswer, Question, validate_quotes
 from qa.retrieval import Retriever
+from qa.timestamps import utc_now
 from qa.types import Answer, Hit, Passage
+
+if TYPE_CHECKING:
+    from qa.evaluation.beir import BeirSet
 
 __all__ = [
     "CONFIGURATIONS",
     "RELEVANCE_RULE",
+    "Case",
     "Configuration",
     "ConfigurationResult",
     "EvaluationReport",
@@ -42,10 +46,12 @@ __all__ = [
     "Retrieved",
     "build_qrels",
     "configure",
+    "document_items",
     "evaluate",
     "evaluate_beir",
     "is_relevant",
     "parse_configurations",
+    "passage_items",
     "register_configuration",
 ]
 
@@ -256,7 +262,7 @@ class EvaluationReport:
     index: dict[str, Any]
     counts: dict[str, int]
     results: tuple[ConfigurationResult, ...]
-    created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+    created_at: str = field(default_factory=utc_now)
 
     def metrics(self) -> dict[str, dict[str, float | None]]:
         return {r.name: dict(r.metrics) for r in self.results}
@@ -338,33 +344,114 @@ def _timed_answers(
     return out
 
 
-def _common_metrics(
-    *,
-    qrels: Mapping[str, Mapping[str, int]],
-    run: Mapping[str, Mapping[str, float]],
-    k: int,
-    answered_answerable: Sequence[bool],
-    answered_unanswerable: Sequence[bool],
-    top_hits: list[Hit],
-    documents: Mapping[str, Any],
-    latencies: Sequence[float],
-) -> dict[str, float | None]:
-    names = list(RANKING_METRICS) + [f"hit_rate@{k}"]
-    ranking = ranking_metrics(qrels, run, names)
-    metrics: dict[str, float | None] = {m: ranking[m] for m in RANKING_METRICS}
-    metrics["hit_rate"] = ranking[f"hit_rate@{k}"]
-    metrics["abstention_rate"] = abstention_rate(answered_unanswerable)
-    metrics["false_abstention_rate"] = false_abstention_rate(answered_answerable)
-    metrics["citation_exactness"] = citation_exactness(top_hits, documents)
-    metrics.update(latency_percentiles(latencies))
-    return metrics
-
-
 def _first_relevant(ids: Sequence[str], relevant: Mapping[str, int]) -> int | None:
     for rank, item in enumerate(ids, start=1):
         if relevant.get(item, 0) > 0:
             return rank
     return None
+
+
+def _configurations(configurations: Sequence[Configuration] | str, k: int) -> list[Configuration]:
+    if k < 1:
+        raise ConfigError(f"k={k} must be at least 1")
+    if isinstance(configurations, str):
+        return parse_configurations(configurations)
+    return list(configurations)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One question as the evaluation loop sees it: what to ask and what counts as found."""
+
+    qid: str
+    text: str
+    answerable: bool
+    expected: tuple[dict[str, Any], ...]
+
+
+# A ranking of passages -> the ranked items that are judged: (item id, rank, the hit shown for it).
+Items = Callable[[Sequence[Hit]], list[tuple[str, int, Hit]]]
+
+
+def passage_items(ranking: Sequence[Hit]) -> list[tuple[str, int, Hit]]:
+    """Passage level: each hit is an item, judged by its passage id."""
+    return [(h.passage_id, h.rank, h) for h in ranking]
+
+
+def document_items(ranking: Sequence[Hit], *, k: int) -> list[tuple[str, int, Hit]]:
+    """Document level: the top-k documents in the order of their best passage, which is shown."""
+    best: dict[str, Hit] = {}
+    for h in ranking:  # best first: a document's first hit is its best passage
+        best.setdefault(h.passage.doc_id, h)
+    return [(doc, rank, h) for rank, (doc, h) in enumerate(list(best.items())[:k], start=1)]
+
+
+def _evaluate_configuration(
+    base: Retriever,
+    config: Configuration,
+    cases: Sequence[Case],
+    *,
+    qrels: Mapping[str, Mapping[str, int]],
+    items: Items,
+    k: int,
+    depth: int,
+    progress: Callable[[str, int, int], None] | None,
+) -> ConfigurationResult:
+    """Ask every case under one configuration; score the judged items against `qrels`.
+
+    The run holds the answerable cases only, with rank-derived scores; abstention is
+    measured on both groups, citation exactness on the top-k hits users are shown.
+    """
+    r = configure(base, config)
+    step = (lambda done, total: progress(config.name, done, total)) if progress else None
+    timed = _timed_answers(r, [c.text for c in cases], k=k, depth=depth, progress=step)
+    run: dict[str, dict[str, float]] = {}
+    rows, top_hits, latencies = [], [], []
+    answered_yes, answered_no = [], []
+    for case, (answer, ranking, ms) in zip(cases, timed):
+        ranked = items(ranking)
+        ids = [item_id for item_id, _, _ in ranked]
+        rel = qrels.get(case.qid, {})
+        top_hits.extend(answer.hits[:k])
+        latencies.append(ms)
+        if case.answerable:
+            run[case.qid] = _rank_scores(ids)
+            answered_yes.append(answer.answered)
+        else:
+            answered_no.append(answer.answered)
+        rows.append(
+            QuestionResult(
+                qid=case.qid,
+                question=case.text,
+                answerable=case.answerable,
+                answered=answer.answered,
+                latency_ms=ms,
+                first_relevant_rank=_first_relevant(ids, rel) if case.answerable else None,
+                expected=case.expected,
+                retrieved=tuple(
+                    Retrieved(
+                        rank=rank,
+                        item_id=item_id,
+                        doc=h.passage.doc_id,
+                        text=h.text[:SNIPPET_CHARS],
+                        score=h.score,
+                        relevant=rel.get(item_id, 0) > 0,
+                        start=h.passage.start,
+                        end=h.passage.end,
+                    )
+                    for item_id, rank, h in ranked[:FAILURE_ITEMS]
+                ),
+            )
+        )
+    ranking_names = list(RANKING_METRICS) + [f"hit_rate@{k}"]
+    ranking = ranking_metrics(qrels, run, ranking_names)
+    metrics: dict[str, float | None] = {m: ranking[m] for m in RANKING_METRICS}
+    metrics["hit_rate"] = ranking[f"hit_rate@{k}"]
+    metrics["abstention_rate"] = abstention_rate(answered_no)
+    metrics["false_abstention_rate"] = false_abstention_rate(answered_yes)
+    metrics["citation_exactness"] = citation_exactness(top_hits, base.index.documents)
+    metrics.update(latency_percentiles(latencies))
+    return ConfigurationResult(config, metrics, tuple(rows))
 
 
 def evaluate(
@@ -393,12 +480,8 @@ def evaluate(
         source: a label for the report (e.g. the question file).
         progress: called with (configuration, done, total) after each question.
     """
-    if k < 1:
-        raise ConfigError(f"k={k} must be at least 1")
+    configs = _configurations(configurations, k)
     depth = max(depth, k, 100)  # recall@100 needs 100 passages
-    configs = (
-        parse_configurations(configurations) if isinstance(configurations, str) else list(configurations)
-    )
     index = retriever.index
     located = validate_quotes(list(questions), index.documents, lenient=lenient)
     if not located:
@@ -406,61 +489,25 @@ def evaluate(
             f"no question left to evaluate ({len(questions)} read, all skipped); fix the quotes or the file"
         )
     qrels = build_qrels(located, index.passages)
+    cases = [
+        Case(q.qid, q.question, q.answerable, tuple({"doc": a.doc, "quote": a.quote} for a in q.answers))
+        for q in located
+    ]
     results = []
     for config in configs:
-        r = configure(retriever, config)
-        logger.info("evaluating %d questions with configuration %s", len(located), config.name)
-        step = (lambda done, total, name=config.name: progress(name, done, total)) if progress else None
-        timed = _timed_answers(r, [q.question for q in located], k=k, depth=depth, progress=step)
-        run: dict[str, dict[str, float]] = {}
-        rows, top_hits, latencies = [], [], []
-        answered_yes, answered_no = [], []
-        for q, (answer, ranking, ms) in zip(located, timed):
-            ids = [h.passage_id for h in ranking]
-            rel = qrels.get(q.qid, {})
-            top_hits.extend(answer.hits[:k])
-            latencies.append(ms)
-            if q.answerable:
-                run[q.qid] = _rank_scores(ids)
-                answered_yes.append(answer.answered)
-            else:
-                answered_no.append(answer.answered)
-            shown = ranking[:FAILURE_ITEMS]
-            rows.append(
-                QuestionResult(
-                    qid=q.qid,
-                    question=q.question,
-                    answerable=q.answerable,
-                    answered=answer.answered,
-                    latency_ms=ms,
-                    first_relevant_rank=_first_relevant(ids, rel) if q.answerable else None,
-                    expected=tuple({"doc": a.doc, "quote": a.quote} for a in q.answers),
-                    retrieved=tuple(
-                        Retrieved(
-                            rank=h.rank,
-                            item_id=h.passage_id,
-                            doc=h.passage.doc_id,
-                            text=h.text[:SNIPPET_CHARS],
-                            score=h.score,
-                            relevant=h.passage_id in rel,
-                            start=h.passage.start,
-                            end=h.passage.end,
-                        )
-                        for h in shown
-                    ),
-                )
+        logger.info("evaluating %d questions with configuration %s", len(cases), config.name)
+        results.append(
+            _evaluate_configuration(
+                retriever,
+                config,
+                cases,
+                qrels=qrels,
+                items=passage_items,
+                k=k,
+                depth=depth,
+                progress=progress,
             )
-        metrics = _common_metrics(
-            qrels=qrels,
-            run=run,
-            k=k,
-            answered_answerable=answered_yes,
-            answered_unanswerable=answered_no,
-            top_hits=top_hits,
-            documents=index.documents,
-            latencies=latencies,
         )
-        results.append(ConfigurationResult(config, metrics, tuple(rows)))
     answerable = sum(q.answerable for q in located)
     return EvaluationReport(
         kind="questions",
@@ -481,7 +528,7 @@ def evaluate(
 
 
 def evaluate_beir(
-    beir: Any,
+    beir: BeirSet,
     retriever: Retriever,
     *,
     configurations: Sequence[Configuration] | str = "hybrid",
@@ -490,76 +537,29 @@ def evaluate_beir(
     doc_k: int = 100,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> EvaluationReport:
-    """Evaluate a BEIR split (`qa.beir.BeirSet`) at document level, once per configuration.
+    """Evaluate a BEIR split (`qa.evaluation.beir.BeirSet`) at document level, once per configuration.
 
     Each query retrieves `depth` passages; they are collapsed to the top `doc_k`
     documents, a document scoring as its best passage.
     """
-    from qa.beir import document_run
-
-    if k < 1:
-        raise ConfigError(f"k={k} must be at least 1")
-    configs = (
-        parse_configurations(configurations) if isinstance(configurations, str) else list(configurations)
-    )
+    configs = _configurations(configurations, k)
     depth = max(depth, doc_k, k)
-    qids = list(beir.queries)
-    index = retriever.index
+    cases = [
+        Case(qid, text, True, tuple({"doc": d} for d, s in beir.qrels.get(qid, {}).items() if s > 0))
+        for qid, text in beir.queries.items()
+    ]
+
+    def items(ranking: Sequence[Hit]) -> list[tuple[str, int, Hit]]:
+        return document_items(ranking, k=doc_k)
+
     results = []
     for config in configs:
-        r = configure(retriever, config)
-        logger.info("evaluating %d BEIR queries with configuration %s", len(qids), config.name)
-        step = (lambda done, total, name=config.name: progress(name, done, total)) if progress else None
-        timed = _timed_answers(r, [beir.queries[q] for q in qids], k=k, depth=depth, progress=step)
-        run: dict[str, dict[str, float]] = {}
-        rows, top_hits, latencies, answered = [], [], [], []
-        for qid, (answer, ranking, ms) in zip(qids, timed):
-            docs = document_run(ranking, k=doc_k)
-            run[qid] = docs
-            rel = beir.qrels.get(qid, {})
-            ids = list(docs)
-            top_hits.extend(answer.hits[:k])
-            latencies.append(ms)
-            answered.append(answer.answered)
-            best = {}
-            for h in ranking:
-                best.setdefault(h.passage.doc_id, h)
-            shown = [best[d] for d in ids[:FAILURE_ITEMS]]
-            rows.append(
-                QuestionResult(
-                    qid=qid,
-                    question=beir.queries[qid],
-                    answerable=True,
-                    answered=answer.answered,
-                    latency_ms=ms,
-                    first_relevant_rank=_first_relevant(ids, rel),
-                    expected=tuple({"doc": d} for d, s in rel.items() if s > 0),
-                    retrieved=tuple(
-                        Retrieved(
-                            rank=i,
-                            item_id=h.passage.doc_id,
-                            doc=h.passage.doc_id,
-                            text=h.text[:SNIPPET_CHARS],
-                            score=h.score,
-                            relevant=rel.get(h.passage.doc_id, 0) > 0,
-                            start=h.passage.start,
-                            end=h.passage.end,
-                        )
-                        for i, h in enumerate(shown, start=1)
-                    ),
-                )
+        logger.info("evaluating %d BEIR queries with configuration %s", len(cases), config.name)
+        results.append(
+            _evaluate_configuration(
+                retriever, config, cases, qrels=beir.qrels, items=items, k=k, depth=depth, progress=progress
             )
-        metrics = _common_metrics(
-            qrels=beir.qrels,
-            run=run,
-            k=k,
-            answered_answerable=answered,
-            answered_unanswerable=[],
-            top_hits=top_hits,
-            documents=index.documents,
-            latencies=latencies,
         )
-        results.append(ConfigurationResult(config, metrics, tuple(rows)))
     return EvaluationReport(
         kind="beir",
         source=f"{beir.folder} ({beir.split})",
@@ -568,8 +568,8 @@ def evaluate_beir(
         depth=depth,
         index=_index_info(retriever),
         counts={
-            "questions": len(qids),
-            "answerable": len(qids),
+            "questions": len(cases),
+            "answerable": len(cases),
             "unanswerable": 0,
             "documents": len(beir.documents),
             "judgements": sum(len(v) for v in beir.qrels.values()),

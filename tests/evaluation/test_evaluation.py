@@ -18,8 +18,8 @@ from qa.evaluation import (
     parse_configurations,
     register_configuration,
 )
-from qa.metrics import RANKING_METRICS
-from qa.questions import ExpectedAnswer, Question, read_question_set, validate_quotes
+from qa.evaluation.metrics import RANKING_METRICS
+from qa.evaluation.questions import ExpectedAnswer, Question, read_question_set, validate_quotes
 from qa.types import Passage
 
 ROOT = Path(__file__).resolve().parents[1]
