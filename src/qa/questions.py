@@ -2,22 +2,6 @@
 
 from __future__ import annotations
 
-from qa.evaluation.questions import (
-    CSV_COLUMNS,
-    ExpectedAnswer,
-    Question,
-    find_quote,
-    parse_question_set,
-    read_question_set,
-    validate_quotes,
-)
+from qa.evaluation.questions import read_question_set
 
-__all__ = [
-    "CSV_COLUMNS",
-    "ExpectedAnswer",
-    "Question",
-    "find_quote",
-    "parse_question_set",
-    "read_question_set",
-    "validate_quotes",
-]
+__all__ = ["read_question_set"]

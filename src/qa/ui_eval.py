@@ -11,15 +11,8 @@ from typing import Any
 
 from qa.errors import QAError
 from qa.evaluation import CONFIGURATIONS, EvaluationReport, evaluate, parse_configurations, read_question_set
-from qa.evaluation.report import (
-    TABLE_METRICS,
-    WEB_FAILURES,
-    failures_html,
-    metrics_rows,
-    recall_plot_png,
-    render_html,
-    report_json,
-)
+from qa.evaluation import report as reports
+from qa.evaluation.report import TABLE_METRICS, metrics_rows, recall_plot_png, render_html, report_json
 from qa.retrieval import Retriever
 
 __all__ = ["EvalOutcome", "EvalTab", "build_eval_tab"]
@@ -125,7 +118,7 @@ class EvalTab:
             status,
             metrics_rows(report),
             str(plot),
-            failures_html(report, limit=FAILURES_SHOWN, markup=WEB_FAILURES),
+            reports.failures_html(report, limit=FAILURES_SHOWN, markup=reports.WEB_FAILURES),
             [str(html_path), str(json_path)],
             report,
         )

@@ -22,7 +22,7 @@ from qa.evaluation.metrics import RANKING_METRICS
 from qa.evaluation.questions import ExpectedAnswer, Question, read_question_set, validate_quotes
 from qa.types import Passage
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED_QUESTIONS = ROOT / "eval" / "seed_questions.jsonl"
 REPORT_KEYS = {
     "recall@1",

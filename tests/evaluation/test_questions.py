@@ -11,7 +11,7 @@ from qa.errors import InputError
 from qa.evaluation.questions import find_quote, parse_question_set, read_question_set, validate_quotes
 from qa.types import Document
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = {
     "a.txt": Document(
         doc_id="a.txt",

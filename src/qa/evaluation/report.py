@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.evaluation.metrics import RANKING_METRICS
-from qa.evaluation.runner import EvaluationReport
+from qa.evaluation.results import EvaluationReport
 
 __all__ = [
     "REPORT_FAILURES",

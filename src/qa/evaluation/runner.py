@@ -1,10 +1,6 @@
 """The evaluation loop: a question set or a BEIR split through a Retriever, once per configuration.
 
-Relevance rule (question sets): a passage is relevant to a question when it comes from
-the document of one of the question's expected quotes and its `[start, end)` range
-covers at least half of that quote's characters (any occurrence of the quote counts).
-The qrels are built at passage level from this rule: `{qid: {passage_id: 1}}`.
-
+Question sets are judged at passage level by the rule in `qa.evaluation.relevance`.
 BEIR splits are scored at document level: a document's score is the best score of its
 passages, and BEIR's own qrels judge the documents.
 """
@@ -14,11 +10,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from qa import __version__
 from qa.errors import ConfigError, InputError
+from qa.evaluation.configurations import (
+    Configuration,
+    configure,
+    parse_configurations,
+)
 from qa.evaluation.metrics import (
     RANKING_METRICS,
     abstention_rate,
@@ -27,276 +27,24 @@ from qa.evaluation.metrics import (
     latency_percentiles,
     ranking_metrics,
 )
-from qa.evaluation.questions import ExpectedAnswer, Question, validate_quotes
+from qa.evaluation.questions import Question, validate_quotes
+from qa.evaluation.relevance import build_qrels
+from qa.evaluation.results import ConfigurationResult, EvaluationReport, QuestionResult, Retrieved
 from qa.retrieval import Retriever
-from qa.timestamps import utc_now
-from qa.types import Answer, Hit, Passage
+from qa.types import Answer, Hit
 
 if TYPE_CHECKING:
     from qa.evaluation.beir import BeirSet
 
-__all__ = [
-    "CONFIGURATIONS",
-    "RELEVANCE_RULE",
-    "Case",
-    "Configuration",
-    "ConfigurationResult",
-    "EvaluationReport",
-    "QuestionResult",
-    "Retrieved",
-    "build_qrels",
-    "configure",
-    "document_items",
-    "evaluate",
-    "evaluate_beir",
-    "is_relevant",
-    "parse_configurations",
-    "passage_items",
-    "register_configuration",
-]
+__all__ = ["Case", "Suite", "document_items", "evaluate", "evaluate_beir", "passage_items"]
 
 logger = logging.getLogger(__name__)
 
-RELEVANCE_RULE = (
-    "a passage is relevant when it comes from the quote's document and its [start, end) "
-    "covers at least half of the quote's characters"
-)
-
-# Configuration name -> keyword arguments for `Retriever(index, **kwargs)`. Variants
-# (rerankers, abstention thresholds) register themselves with `register_configuration`.
-CONFIGURATIONS: dict[str, dict[str, Any]] = {
-    "dense": {"mode": "dense"},
-    "bm25": {"mode": "bm25"},
-    "hybrid": {"mode": "hybrid"},  # the product default: reranked when the index has sentence vectors
-    "hybrid-rrf": {"mode": "hybrid", "rerank": False},  # plain reciprocal rank fusion
-}
 
 # Passage text kept per retrieved item in failure lists (the report stays readable).
 SNIPPET_CHARS = 400
 # Retrieved items shown per failing question.
 FAILURE_ITEMS = 3
-
-
-@dataclass(frozen=True)
-class Configuration:
-    """A named retrieval configuration: keyword arguments for the Retriever."""
-
-    name: str
-    options: Mapping[str, Any] = field(default_factory=dict)
-
-
-def register_configuration(name: str, **retriever_kwargs: Any) -> None:
-    """Make `name` available to `--compare`, as `Retriever(index, **retriever_kwargs)`."""
-    if not name or "," in name:
-        raise ConfigError(f"configuration name {name!r} must be non-empty and without commas")
-    CONFIGURATIONS[name] = dict(retriever_kwargs)
-
-
-def parse_configurations(names: str | Sequence[str]) -> list[Configuration]:
-    """`"dense,bm25"` (or a list of names) -> Configurations, in order, without duplicates."""
-    if isinstance(names, str):
-        names = names.split(",")
-    out: list[Configuration] = []
-    for raw in names:
-        name = raw.strip().lower()
-        if not name or any(c.name == name for c in out):
-            continue
-        if name not in CONFIGURATIONS:
-            raise ConfigError(f"unknown configuration {name!r}; choose among {sorted(CONFIGURATIONS)}")
-        out.append(Configuration(name, dict(CONFIGURATIONS[name])))
-    if not out:
-        raise ConfigError(f"no configuration given; choose among {sorted(CONFIGURATIONS)}")
-    return out
-
-
-def configure(base: Retriever, config: Configuration) -> Retriever:
-    """A Retriever over `base`'s index and model, with `config`'s options."""
-    # The abstention threshold (possibly calibrated for this index) carries over.
-    options = {
-        "k": base.k,
-        "depth": base.depth,
-        "rrf_k": base.rrf_k,
-        "threshold": base.threshold,
-        **config.options,
-    }
-    try:
-        return Retriever(base.index, embedder=base.embedder, **options)
-    except TypeError as exc:
-        raise ConfigError(f"configuration {config.name!r} has an unknown option: {exc}") from None
-
-
-# -- relevance ---------------------------------------------------------------------
-
-
-def is_relevant(passage: Passage, answer: ExpectedAnswer) -> bool:
-    """True if `passage` is from `answer.doc` and covers at least half of one quote occurrence."""
-    if passage.doc_id != answer.doc:
-        return False
-    for start, end in answer.spans:
-        covered = min(passage.end, end) - max(passage.start, start)
-        if 2 * covered >= end - start > 0:
-            return True
-    return False
-
-
-def build_qrels(questions: Sequence[Question], passages: Sequence[Passage]) -> dict[str, dict[str, int]]:
-    """Passage-level qrels `{qid: {passage_id: 1}}` for the answerable questions.
-
-    Quotes must be located first (`validate_quotes`). A quote that no single passage
-    covers by half (it spans several passages) is logged: its question may be unfindable.
-    """
-    by_doc: dict[str, list[Passage]] = {}
-    for p in passages:
-        by_doc.setdefault(p.doc_id, []).append(p)
-    qrels: dict[str, dict[str, int]] = {}
-    for q in questions:
-        if not q.answerable:
-            continue
-        rels: dict[str, int] = {}
-        for a in q.answers:
-            found = [p.passage_id for p in by_doc.get(a.doc, ()) if is_relevant(p, a)]
-            if not found:
-                logger.warning(
-                    "question %s: no single passage covers half of the quote %r; it cannot be found",
-                    q.qid,
-                    a.quote[:60],
-                )
-            rels.update({pid: 1 for pid in found})
-        qrels[q.qid] = rels
-    return qrels
-
-
-# -- results -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Retrieved:
-    """One retrieved item as shown in a failure list (a passage, or a BEIR document)."""
-
-    rank: int
-    item_id: str
-    doc: str
-    text: str
-    score: float
-    relevant: bool
-    start: int | None = None
-    end: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "rank": self.rank,
-            "id": self.item_id,
-            "doc": self.doc,
-            "score": round(self.score, 6),
-            "relevant": self.relevant,
-            "text": self.text,
-        }
-        if self.start is not None:
-            out["start"], out["end"] = self.start, self.end
-        return out
-
-
-@dataclass(frozen=True)
-class QuestionResult:
-    """How one configuration did on one question."""
-
-    qid: str
-    question: str
-    answerable: bool
-    answered: bool
-    latency_ms: float
-    first_relevant_rank: int | None
-    expected: tuple[dict[str, Any], ...]
-    retrieved: tuple[Retrieved, ...]
-
-    def failure(self, k: int) -> str | None:
-        """Why this question failed at cut-off k, or None if it passed."""
-        if not self.answerable:
-            return "not abstained" if self.answered else None
-        if not self.answered:
-            return "false abstention"
-        if self.first_relevant_rank is None or self.first_relevant_rank > k:
-            return f"no relevant passage in the top {k}"
-        return None
-
-    def to_dict(self, *, with_retrieved: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": self.qid,
-            "question": self.question,
-            "answerable": self.answerable,
-            "answered": self.answered,
-            "first_relevant_rank": self.first_relevant_rank,
-            "latency_ms": round(self.latency_ms, 3),
-        }
-        if with_retrieved:
-            out["expected"] = list(self.expected)
-            out["retrieved"] = [r.to_dict() for r in self.retrieved]
-        return out
-
-
-@dataclass(frozen=True)
-class ConfigurationResult:
-    """Metrics and per-question results of one configuration."""
-
-    configuration: Configuration
-    metrics: dict[str, float | None]
-    questions: tuple[QuestionResult, ...]
-
-    @property
-    def name(self) -> str:
-        return self.configuration.name
-
-    def failures(self, k: int) -> list[tuple[QuestionResult, str]]:
-        return [(r, why) for r in self.questions if (why := r.failure(k)) is not None]
-
-
-@dataclass(frozen=True)
-class EvaluationReport:
-    """The outcome of evaluating one question set (or BEIR split) under several configurations."""
-
-    kind: str  # "questions" or "beir"
-    source: str
-    level: str  # "passage" or "document"
-    k: int
-    depth: int
-    index: dict[str, Any]
-    counts: dict[str, int]
-    results: tuple[ConfigurationResult, ...]
-    created_at: str = field(default_factory=utc_now)
-
-    def metrics(self) -> dict[str, dict[str, float | None]]:
-        return {r.name: dict(r.metrics) for r in self.results}
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON report: metrics per configuration (ranx-style keys), failures, per-question rows."""
-        return {
-            "qa_version": __version__,
-            "created_at": self.created_at,
-            "kind": self.kind,
-            "source": self.source,
-            "level": self.level,
-            "relevance": RELEVANCE_RULE if self.kind == "questions" else "BEIR qrels (document level)",
-            "k": self.k,
-            "depth": self.depth,
-            "index": self.index,
-            "counts": self.counts,
-            "metrics": {r.name: _rounded(r.metrics) for r in self.results},
-            "configurations": {
-                r.name: {
-                    "options": dict(r.configuration.options),
-                    "metrics": _rounded(r.metrics),
-                    "failures": [
-                        {"why": why, **q.to_dict(with_retrieved=True)} for q, why in r.failures(self.k)
-                    ],
-                    "questions": [q.to_dict() for q in r.questions],
-                }
-                for r in self.results
-            },
-        }
-
-
-def _rounded(metrics: Mapping[str, float | None]) -> dict[str, float | None]:
-    return {m: (None if v is None else round(float(v), 6)) for m, v in metrics.items()}
 
 
 def _index_info(retriever: Retriever) -> dict[str, Any]:
@@ -454,6 +202,59 @@ def _evaluate_configuration(
     return ConfigurationResult(config, metrics, tuple(rows))
 
 
+@dataclass(frozen=True)
+class Suite:
+    """What one evaluation judges: the cases, their qrels, and how a ranking becomes judged items.
+
+    `counts` adds to the report's question counts (answerable and unanswerable cases).
+    """
+
+    kind: str  # "questions" (passage level) or "beir" (document level)
+    source: str
+    cases: Sequence[Case]
+    qrels: Mapping[str, Mapping[str, int]]
+    items: Items
+    counts: Mapping[str, int]
+
+
+def _run(
+    retriever: Retriever,
+    configs: Sequence[Configuration],
+    suite: Suite,
+    *,
+    k: int,
+    depth: int,
+    progress: Callable[[str, int, int], None] | None,
+) -> EvaluationReport:
+    """Evaluate the suite once per configuration: the loop behind `evaluate` and `evaluate_beir`."""
+    cases, qrels, items, kind = suite.cases, suite.qrels, suite.items, suite.kind
+    answerable = sum(c.answerable for c in cases)
+    results = []
+    for config in configs:
+        what = "BEIR queries" if kind == "beir" else "questions"
+        logger.info("evaluating %d %s with configuration %s", len(cases), what, config.name)
+        results.append(
+            _evaluate_configuration(
+                retriever, config, cases, qrels=qrels, items=items, k=k, depth=depth, progress=progress
+            )
+        )
+    return EvaluationReport(
+        kind=kind,
+        source=suite.source,
+        level="document" if kind == "beir" else "passage",
+        k=k,
+        depth=depth,
+        index=_index_info(retriever),
+        counts={
+            "questions": len(cases),
+            "answerable": answerable,
+            "unanswerable": len(cases) - answerable,
+            **suite.counts,
+        },
+        results=tuple(results),
+    )
+
+
 def evaluate(
     questions: Sequence[Question],
     retriever: Retriever,
@@ -493,38 +294,9 @@ def evaluate(
         Case(q.qid, q.question, q.answerable, tuple({"doc": a.doc, "quote": a.quote} for a in q.answers))
         for q in located
     ]
-    results = []
-    for config in configs:
-        logger.info("evaluating %d questions with configuration %s", len(cases), config.name)
-        results.append(
-            _evaluate_configuration(
-                retriever,
-                config,
-                cases,
-                qrels=qrels,
-                items=passage_items,
-                k=k,
-                depth=depth,
-                progress=progress,
-            )
-        )
-    answerable = sum(q.answerable for q in located)
-    return EvaluationReport(
-        kind="questions",
-        source=source,
-        level="passage",
-        k=k,
-        depth=depth,
-        index=_index_info(retriever),
-        counts={
-            "questions": len(located),
-            "answerable": answerable,
-            "unanswerable": len(located) - answerable,
-            "skipped": len(questions) - len(located),
-            "relevant_passages": sum(len(v) for v in qrels.values()),
-        },
-        results=tuple(results),
-    )
+    extra = {"skipped": len(questions) - len(located), "relevant_passages": sum(map(len, qrels.values()))}
+    suite = Suite("questions", source, cases, qrels, passage_items, extra)
+    return _run(retriever, configs, suite, k=k, depth=depth, progress=progress)
 
 
 def evaluate_beir(
@@ -552,27 +324,6 @@ def evaluate_beir(
     def items(ranking: Sequence[Hit]) -> list[tuple[str, int, Hit]]:
         return document_items(ranking, k=doc_k)
 
-    results = []
-    for config in configs:
-        logger.info("evaluating %d BEIR queries with configuration %s", len(cases), config.name)
-        results.append(
-            _evaluate_configuration(
-                retriever, config, cases, qrels=beir.qrels, items=items, k=k, depth=depth, progress=progress
-            )
-        )
-    return EvaluationReport(
-        kind="beir",
-        source=f"{beir.folder} ({beir.split})",
-        level="document",
-        k=k,
-        depth=depth,
-        index=_index_info(retriever),
-        counts={
-            "questions": len(cases),
-            "answerable": len(cases),
-            "unanswerable": 0,
-            "documents": len(beir.documents),
-            "judgements": sum(len(v) for v in beir.qrels.values()),
-        },
-        results=tuple(results),
-    )
+    extra = {"documents": len(beir.documents), "judgements": sum(map(len, beir.qrels.values()))}
+    suite = Suite("beir", f"{beir.folder} ({beir.split})", cases, beir.qrels, items, extra)
+    return _run(retriever, configs, suite, k=k, depth=depth, progress=progress)
