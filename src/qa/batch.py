@@ -173,8 +173,7 @@ def write_answers(
         n += 1
         if fmt is OutputFormat.JSONL:
             out.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
-        elif fmt is OutputFormat.CSV:
-            assert writer is not None
+        elif writer is not None:  # CSV
             if not answer.hits:
                 writer.writerow([answer.qid, answer.question, answer.answered] + [""] * 9)
             for hit in answer.hits:
