@@ -26,9 +26,9 @@ import numpy as np
 from ranx import Qrels, Run, evaluate
 
 from qa.abstention import choose_threshold
-from qa.beir import document_run, load_beir
 from qa.evaluation import build_qrels
-from qa.questions import read_question_set, validate_quotes
+from qa.evaluation.beir import document_run, load_beir
+from qa.evaluation.questions import read_question_set, validate_quotes
 from qa.retrieval import Retriever
 
 ROOT = Path(__file__).resolve().parents[2]

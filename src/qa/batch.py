@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import logging
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import IO
 
 from qa.errors import InputError
+from qa.evaluation.questions import Question
+from qa.records import BadLine, Record, csv_records, jsonl_records, read_text, text_records
 from qa.types import Answer
 
 __all__ = [
@@ -37,109 +37,63 @@ class OutputFormat(str, Enum):
     TREC = "trec"
 
 
-@dataclass(frozen=True)
-class Question:
-    """One input question and the line it came from."""
-
-    qid: str
-    question: str
-    line: int
-
-
-@dataclass(frozen=True)
-class BadLine:
-    """An input line that could not be used, and why."""
-
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
-
-
-def _check_text(text: object, line: int, max_chars: int) -> str:
+def _question(qid: str, text: object, line: int, max_chars: int) -> Question | BadLine:
+    """The question on `line`, or why it cannot be asked (not a string, empty, too long)."""
     if not isinstance(text, str):
-        raise InputError(f"line {line}: 'question' must be a string, got {type(text).__name__}")
+        return BadLine(line, f"'question' must be a string, got {type(text).__name__}")
     text = text.strip()
     if not text:
-        raise InputError(f"line {line}: the question is empty")
+        return BadLine(line, "the question is empty")
     if len(text) > max_chars:
-        raise InputError(
-            f"line {line}: the question is {len(text)} characters, over the limit of {max_chars}"
-        )
-    return text
+        return BadLine(line, f"the question is {len(text)} characters, over the limit of {max_chars}")
+    return Question(qid, text, line=line)
 
 
-def _jsonl(lines: Iterable[str], max_chars: int) -> Iterator[Question | BadLine]:
-    for n, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            yield BadLine(n, f"not valid JSON ({exc.msg} at column {exc.colno})")
-            continue
-        if not isinstance(obj, dict) or "question" not in obj:
+def _jsonl(records: Iterable[Record], max_chars: int) -> Iterator[Question | BadLine]:
+    for record in records:
+        n, obj = record.line, record.value
+        if record.error is not None:
+            yield BadLine(n, f"not valid JSON ({record.error} at column {record.column})")
+        elif not isinstance(obj, dict) or "question" not in obj:
             yield BadLine(
                 n, 'expected an object with a "question" field, e.g. {"id": "q1", "question": "..."}'
             )
-            continue
-        try:
-            text = _check_text(obj["question"], n, max_chars)
-        except InputError as exc:
-            yield BadLine(n, str(exc).split(": ", 1)[1])
-            continue
-        qid = obj.get("id", obj.get("qid"))
-        yield Question(f"q{n}" if qid is None or str(qid).strip() == "" else str(qid), text, n)
+        else:
+            qid = obj.get("id", obj.get("qid"))
+            yield _question(
+                f"q{n}" if qid is None or str(qid).strip() == "" else str(qid), obj["question"], n, max_chars
+            )
 
 
-def _csv(text: str, max_chars: int) -> Iterator[Question | BadLine]:
-    # strict: a stray quote is an error with a line number, not a silently merged row.
-    reader = csv.reader(io.StringIO(text), strict=True)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
+def _csv(records: Iterator[Record], max_chars: int) -> Iterator[Question | BadLine]:
+    first = next(records, None)
+    if first is None:
         return
-    except csv.Error as exc:
-        yield BadLine(1, f"malformed CSV header ({exc})")
+    if first.error is not None:
+        yield BadLine(1, f"malformed CSV header ({first.error})")
         return
+    header = [h.strip().lower() for h in first.value]
     if "question" not in header:
         yield BadLine(1, f"the CSV header must have a 'question' column (and optionally 'id'); got {header}")
         return
     qcol, icol = header.index("question"), header.index("id") if "id" in header else None
-    while True:
-        # A quoted field may span lines: report the line where the row starts.
-        n = reader.line_num + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            hint = "; a quote opened here is never closed" if "end of data" in str(exc) else ""
-            yield BadLine(n, f"malformed CSV ({exc}{hint})")
+    for record in records:
+        n, row = record.line, record.value
+        if record.error is not None:
+            hint = "; a quote opened here is never closed" if "end of data" in record.error else ""
+            yield BadLine(n, f"malformed CSV ({record.error}{hint})")
+        elif not any(c.strip() for c in row):
             continue
-        if not any(c.strip() for c in row):
-            continue
-        if len(row) != len(header):
+        elif len(row) != len(header):
             yield BadLine(n, f"expected {len(header)} fields, found {len(row)}")
-            continue
-        try:
-            text = _check_text(row[qcol], n, max_chars)
-        except InputError as exc:
-            yield BadLine(n, str(exc).split(": ", 1)[1])
-            continue
-        qid = row[icol].strip() if icol is not None and row[icol].strip() else f"q{n}"
-        yield Question(qid, text, n)
+        else:
+            qid = row[icol].strip() if icol is not None and row[icol].strip() else f"q{n}"
+            yield _question(qid, row[qcol], n, max_chars)
 
 
-def _txt(lines: Iterable[str], max_chars: int) -> Iterator[Question | BadLine]:
-    for n, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            yield Question(f"q{n}", _check_text(raw, n, max_chars), n)
-        except InputError as exc:
-            yield BadLine(n, str(exc).split(": ", 1)[1])
+def _txt(records: Iterable[Record], max_chars: int) -> Iterator[Question | BadLine]:
+    for record in records:
+        yield _question(f"q{record.line}", record.value, record.line, max_chars)
 
 
 def read_questions(
@@ -156,23 +110,16 @@ def read_questions(
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if stream is None:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(f"question file {str(path)!r} does not exist") from None
-        except UnicodeDecodeError:
-            raise InputError(f"question file {str(path)!r} is not UTF-8 text; re-save it as UTF-8") from None
-    else:
-        text = stream.read()
+    text = read_text(path, what="question file") if stream is None else stream.read()
     # Spreadsheet programs start UTF-8 files with a byte-order mark; it is not part of the header.
     text = text.removeprefix("\ufeff")
     if suffix in (".jsonl", ".json", ".ndjson"):
-        items = _jsonl(text.splitlines(), max_chars)
+        items = _jsonl(jsonl_records(text.splitlines()), max_chars)
     elif suffix == ".csv":
-        items = _csv(text, max_chars)
+        # strict: a stray quote is an error with a line number, not a silently merged row.
+        items = _csv(csv_records(text, strict=True), max_chars)
     elif suffix in (".txt", ".text", ""):
-        items = _txt(text.splitlines(), max_chars)
+        items = _txt(text_records(text.splitlines()), max_chars)
     else:
         raise InputError(f"unknown question file type {suffix!r}; use .jsonl, .csv or .txt")
     good: list[Question] = []
@@ -226,8 +173,7 @@ def write_answers(
         n += 1
         if fmt is OutputFormat.JSONL:
             out.write(json.dumps(answer.to_dict(), ensure_ascii=False) + "\n")
-        elif fmt is OutputFormat.CSV:
-            assert writer is not None
+        elif writer is not None:  # CSV
             if not answer.hits:
                 writer.writerow([answer.qid, answer.question, answer.answered] + [""] * 9)
             for hit in answer.hits:

@@ -522,12 +522,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from qa.evaluation import evaluate, evaluate_beir, parse_configurations
-    from qa.report import failures_text, format_table, render_html, report_json, write_reports
+    from qa.evaluation.report import failures_text, format_table, render_html, report_json, write_reports
     from qa.retrieval import Retriever
 
     configs = parse_configurations(args.compare)
     if args.beir is not None:
-        from qa.beir import beir_index_dir, ensure_beir_index, load_beir
+        from qa.evaluation.beir import beir_index_dir, ensure_beir_index, load_beir
 
         if args.questions is not None:
             raise QAError("give either a question set or --beir DIR, not both")
@@ -543,7 +543,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         stem = f"beir-{beir.name}-{beir.split}"
     else:
         from qa.errors import IndexNotFoundError
-        from qa.questions import read_question_set
+        from qa.evaluation import read_question_set
 
         if args.questions is None:
             raise QAError("give a question set (.jsonl or .csv), or --beir DIR")
@@ -584,7 +584,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     from qa.abstention import Calibration, choose_threshold, confidence_signal, now, save_calibration
-    from qa.questions import read_question_set
+    from qa.evaluation import read_question_set
 
     _, index_dir = _dirs(args)
     retriever = _open_retriever(args)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import logging
 import tempfile
 from collections.abc import Callable, Sequence
@@ -11,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import QAError
-from qa.evaluation import CONFIGURATIONS, EvaluationReport, evaluate, parse_configurations
-from qa.questions import read_question_set
-from qa.report import TABLE_METRICS, metrics_rows, recall_plot_png, render_html, report_json
+from qa.evaluation import CONFIGURATIONS, EvaluationReport, evaluate, parse_configurations, read_question_set
+from qa.evaluation import report as reports
+from qa.evaluation.report import TABLE_METRICS, metrics_rows, recall_plot_png, render_html, report_json
 from qa.retrieval import Retriever
 
 __all__ = ["EvalOutcome", "EvalTab", "build_eval_tab"]
@@ -44,48 +43,6 @@ class EvalOutcome:
     failures: str
     files: list[str]
     report: EvaluationReport | None = None
-
-
-def failures_html(report: EvaluationReport, *, limit: int = FAILURES_SHOWN) -> str:
-    """Failing questions per configuration: the question, the expected quote, what came instead."""
-    parts = []
-    for r in report.results:
-        failures = r.failures(report.k)
-        rows = []
-        for q, why in failures[:limit]:
-            expected = (
-                "<br>".join(
-                    f"<code>{html.escape(e['doc'])}</code>"
-                    + (f": <mark>{html.escape(e['quote'])}</mark>" if "quote" in e else "")
-                    for e in q.expected
-                )
-                or "<i>no answer: the retriever should abstain</i>"
-            )
-            got = (
-                "".join(
-                    f"<li>{'✅ ' if it.relevant else ''}<code>{html.escape(it.doc)}"
-                    + (f" {it.start}-{it.end}" if it.start is not None else "")
-                    + f"</code> {html.escape(' '.join(it.text.split())[:300])}</li>"
-                    for it in q.retrieved
-                )
-                or "<li><i>nothing retrieved</i></li>"
-            )
-            rows.append(
-                f"<div class='qa-eval-fail'><b>[{html.escape(q.qid)}]</b> {html.escape(q.question)} "
-                f"<span class='qa-eval-why'>({html.escape(why)})</span>"
-                f"<div>expected: {expected}</div><div>retrieved instead:</div><ol>{got}</ol></div>"
-            )
-        more = (
-            f"<p>… {len(failures) - limit} more in the downloadable report.</p>"
-            if len(failures) > limit
-            else ""
-        )
-        ok = "" if failures else "<p>Every question passed.</p>"
-        parts.append(
-            f"<details open><summary><b>{html.escape(r.name)}</b>: {len(failures)} of "
-            f"{len(r.questions)} questions failed at k={report.k}</summary>{ok}{''.join(rows)}{more}</details>"
-        )
-    return "<div id='qa-eval-failures'>" + "".join(parts) + "</div>"
 
 
 class EvalTab:
@@ -161,7 +118,7 @@ class EvalTab:
             status,
             metrics_rows(report),
             str(plot),
-            failures_html(report),
+            reports.failures_html(report, limit=FAILURES_SHOWN, markup=reports.WEB_FAILURES),
             [str(html_path), str(json_path)],
             report,
         )

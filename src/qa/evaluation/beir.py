@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa.config import IndexSettings
 from qa.embedding import Embedder
 from qa.errors import InputError
+from qa.evaluation.runner import document_items
 from qa.indexing import BuildReport, build_index
+from qa.records import jsonl_records
 from qa.types import Document, Hit
 
 __all__ = [
@@ -60,15 +61,13 @@ def _need(path: Path, what: str) -> Path:
     return path
 
 
-def _jsonl(path: Path) -> Iterable[tuple[int, dict]]:
+def _jsonl(path: Path) -> Iterator[tuple[int, dict]]:
+    # Streamed line by line: BEIR corpora can be large.
     with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"{path}:{n}: invalid JSON ({exc.msg}); fix or remove the line") from None
+        for record in jsonl_records(f):
+            n, row = record.line, record.value
+            if record.error is not None:
+                raise InputError(f"{path}:{n}: invalid JSON ({record.error}); fix or remove the line")
             if not isinstance(row, dict) or "_id" not in row:
                 raise InputError(f"{path}:{n}: expected an object with an '_id' field")
             yield n, row
@@ -199,13 +198,5 @@ def document_run(hits: Sequence[Hit], *, k: int = 100) -> dict[str, float]:
     monotone in that order (k, k-1, ..., 1) so the evaluation library sees exactly the
     retriever's ranking, whose ties are broken by (-score, passage_id).
     """
-    order: list[str] = []
-    seen: set[str] = set()
-    # Hits are already sorted best first: a document's first hit is its best passage.
-    for hit in hits:
-        if hit.passage.doc_id not in seen:
-            seen.add(hit.passage.doc_id)
-            order.append(hit.passage.doc_id)
-            if len(order) == k:
-                break
+    order = [doc_id for doc_id, _, _ in document_items(hits, k=k)]
     return {doc_id: float(len(order) - i) for i, doc_id in enumerate(order)}

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from qa.beir import beir_index_dir, document_run, ensure_beir_index, load_beir
 from qa.citations import cite
 from qa.config import IndexSettings
 from qa.errors import InputError
 from qa.evaluation import evaluate_beir
+from qa.evaluation.beir import beir_index_dir, document_run, ensure_beir_index, load_beir
 from qa.index import Index
 from qa.retrieval import Retriever
 from qa.types import Document, Hit, Passage

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from qa.errors import InputError
-from qa.questions import find_quote, parse_question_set, read_question_set, validate_quotes
+from qa.evaluation.questions import find_quote, parse_question_set, read_question_set, validate_quotes
 from qa.types import Document
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = {
     "a.txt": Document(
         doc_id="a.txt",

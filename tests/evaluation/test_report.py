@@ -10,10 +10,17 @@ from pathlib import Path
 import pytest
 
 from qa.evaluation import evaluate
+from qa.evaluation.questions import parse_question_set
+from qa.evaluation.report import (
+    failures_text,
+    format_table,
+    recall_plot_png,
+    recall_points,
+    render_html,
+    write_reports,
+)
 from qa.index import Index
 from qa.indexing import build_index
-from qa.questions import parse_question_set
-from qa.report import failures_text, format_table, recall_plot_png, recall_points, render_html, write_reports
 from qa.retrieval import Retriever
 
 QUESTIONS = (
@@ -83,3 +90,16 @@ def test_write_reports_writes_four_consistent_files(report, tmp_path: Path) -> N
     assert paths["png"].read_bytes()[:4] == b"\x89PNG"
     assert "[q3]" in paths["txt"].read_text(encoding="utf-8")
     assert paths["html"].read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_one_failure_renderer_two_markups(report) -> None:
+    from qa.evaluation.report import REPORT_FAILURES, WEB_FAILURES, failures_html
+
+    page = failures_html(report)
+    assert page == failures_html(report, markup=REPORT_FAILURES)
+    assert "failing question(s)" in page and "<div class='fail'>" in page
+    web = failures_html(report, limit=1, markup=WEB_FAILURES)
+    assert web.startswith("<div id='qa-eval-failures'>") and web.endswith("</div>")
+    assert f"questions failed at k={report.k}" in web and "<details open>" in web
+    failing = [r for r in report.results if r.failures(report.k)]
+    assert web.count("<div class='qa-eval-fail'>") == len(failing)

@@ -9,18 +9,24 @@ import json
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qa.evaluation import EvaluationReport
-from qa.metrics import RANKING_METRICS
+from qa.evaluation.metrics import RANKING_METRICS
+from qa.evaluation.results import EvaluationReport
 
 __all__ = [
+    "REPORT_FAILURES",
     "TABLE_METRICS",
+    "WEB_FAILURES",
+    "FailureMarkup",
+    "failures_html",
     "failures_text",
     "format_table",
     "metrics_rows",
     "recall_plot_png",
+    "recall_points",
     "render_html",
     "report_json",
     "write_reports",
@@ -107,9 +113,10 @@ def failures_text(report: EvaluationReport, *, limit: int = 10) -> str:
     return "\n".join(out)
 
 
-def _one_line(text: str, n: int) -> str:
+def _one_line(text: str, n: int, ellipsis: str = "…") -> str:
+    """`text` on one line, cut to `n` characters (the last one `ellipsis` when cut)."""
     text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
+    return text if len(text) <= n else text[: n - len(ellipsis)] + ellipsis
 
 
 def recall_points(report: EvaluationReport) -> dict[str, list[tuple[int, float]]]:
@@ -183,9 +190,9 @@ def _metrics_table_html(report: EvaluationReport) -> str:
     head = "".join(f"<th>{html.escape(m)}</th>" for m in TABLE_METRICS)
     best: dict[str, float] = {}
     for m in TABLE_METRICS:
-        vals = [r.metrics.get(m) for r in report.results if r.metrics.get(m) is not None]
+        vals = [v for r in report.results if (v := r.metrics.get(m)) is not None]
         if len(vals) > 1:
-            best[m] = max(vals) if m in _HIGHER_BETTER else min(vals)  # type: ignore[type-var]
+            best[m] = max(vals) if m in _HIGHER_BETTER else min(vals)
     rows = []
     for r in report.results:
         cells = []
@@ -197,41 +204,127 @@ def _metrics_table_html(report: EvaluationReport) -> str:
     return f"<table class='metrics'><tr><th>configuration</th>{head}</tr>{''.join(rows)}</table>"
 
 
-def _failures_html(report: EvaluationReport, *, limit: int = FAILURES_SHOWN) -> str:
+@dataclass(frozen=True)
+class FailureMarkup:
+    """The HTML of a failure list: the report file and the web UI style the same content apart.
+
+    Each field is a `str.format` template; the names it may use are listed.
+    """
+
+    section: str  # one configuration: open, name, summary, passed, items, more
+    summary: str  # failed, total, k
+    passed: str  # shown when no question failed
+    item: str  # one failing question: qid, question, why, expected, retrieved
+    expected: str  # one expected answer: doc, quote (the `quote` template, or "")
+    quote: str  # quote
+    expected_sep: str
+    no_answer: str  # an unanswerable question
+    retrieved: str  # one retrieved item: mark, rank, doc, span, text
+    relevant_mark: str
+    span: str  # start, end
+    nothing: str  # nothing retrieved
+    more: str  # n
+    wrapper: str = "{}"
+    open_all: bool = False  # open every section (else only a lone one)
+    ellipsis: str = "…"  # ends a cut passage text
+
+
+REPORT_FAILURES = FailureMarkup(
+    section="<details{open}><summary><b>{name}</b>: {summary}</summary>{passed}{items}{more}</details>",
+    summary="{failed} failing question(s)",
+    passed="",
+    item=(
+        "<div class='fail'><b>[{qid}]</b> {question} <span class='why'>({why})</span>{expected}"
+        "<div>retrieved instead:</div>{retrieved}</div>"
+    ),
+    expected="<div>expected <span class='doc'>{doc}</span>{quote}</div>",
+    quote=": <span class='expected'>{quote}</span>",
+    expected_sep="",
+    no_answer="<div>expected: no answer (the retriever should abstain)</div>",
+    retrieved="<div class='got{mark}'>#{rank} <span class='doc'>{doc}{span}</span> {text}</div>",
+    relevant_mark=" rel",
+    span=" chars {start}-{end}",
+    nothing="<div class='got'>nothing retrieved</div>",
+    more="<p>... {n} more in the JSON report.</p>",
+)
+
+# The web UI's Evaluate tab: plain tags that Gradio's own styles render.
+WEB_FAILURES = FailureMarkup(
+    section="<details{open}><summary><b>{name}</b>: {summary}</summary>{passed}{items}{more}</details>",
+    summary="{failed} of {total} questions failed at k={k}",
+    passed="<p>Every question passed.</p>",
+    item=(
+        "<div class='qa-eval-fail'><b>[{qid}]</b> {question} <span class='qa-eval-why'>({why})</span>"
+        "<div>expected: {expected}</div><div>retrieved instead:</div><ol>{retrieved}</ol></div>"
+    ),
+    expected="<code>{doc}</code>{quote}",
+    quote=": <mark>{quote}</mark>",
+    expected_sep="<br>",
+    no_answer="<i>no answer: the retriever should abstain</i>",
+    retrieved="<li>{mark}<code>{doc}{span}</code> {text}</li>",
+    relevant_mark="✅ ",
+    span=" {start}-{end}",
+    nothing="<li><i>nothing retrieved</i></li>",
+    more="<p>… {n} more in the downloadable report.</p>",
+    wrapper="<div id='qa-eval-failures'>{}</div>",
+    open_all=True,
+    ellipsis="",
+)
+
+
+def failures_html(
+    report: EvaluationReport, *, limit: int = FAILURES_SHOWN, markup: FailureMarkup = REPORT_FAILURES
+) -> str:
+    """The failing questions of each configuration as HTML: question, expected quotes, what came instead.
+
+    Args:
+        report: the evaluation report.
+        limit: failing questions shown per configuration.
+        markup: the HTML templates (`REPORT_FAILURES` for the report file, `WEB_FAILURES` for the UI).
+    """
+    esc = html.escape
     parts = []
     for r in report.results:
         failures = r.failures(report.k)
         items = []
         for q, why in failures[:limit]:
-            exp = (
-                "".join(
-                    f"<div>expected <span class='doc'>{html.escape(e['doc'])}</span>"
-                    + (f": <span class='expected'>{html.escape(e['quote'])}</span>" if "quote" in e else "")
-                    + "</div>"
-                    for e in q.expected
+            expected = markup.expected_sep.join(
+                markup.expected.format(
+                    doc=esc(e["doc"]),
+                    quote=markup.quote.format(quote=esc(e["quote"])) if "quote" in e else "",
                 )
-                or "<div>expected: no answer (the retriever should abstain)</div>"
+                for e in q.expected
             )
-            got = (
-                "".join(
-                    f"<div class='got{' rel' if it.relevant else ''}'>#{it.rank} <span class='doc'>"
-                    f"{html.escape(it.doc)}"
-                    + (f" chars {it.start}-{it.end}" if it.start is not None else "")
-                    + f"</span> {html.escape(_one_line(it.text, 300))}</div>"
-                    for it in q.retrieved
+            retrieved = "".join(
+                markup.retrieved.format(
+                    mark=markup.relevant_mark if it.relevant else "",
+                    rank=it.rank,
+                    doc=esc(it.doc),
+                    span=markup.span.format(start=it.start, end=it.end) if it.start is not None else "",
+                    text=esc(_one_line(it.text, 300, markup.ellipsis)),
                 )
-                or "<div class='got'>nothing retrieved</div>"
+                for it in q.retrieved
             )
             items.append(
-                f"<div class='fail'><b>[{html.escape(q.qid)}]</b> {html.escape(q.question)} "
-                f"<span class='why'>({html.escape(why)})</span>{exp}<div>retrieved instead:</div>{got}</div>"
+                markup.item.format(
+                    qid=esc(q.qid),
+                    question=esc(q.question),
+                    why=esc(why),
+                    expected=expected or markup.no_answer,
+                    retrieved=retrieved or markup.nothing,
+                )
             )
-        more = f"<p>... {len(failures) - limit} more in the JSON report.</p>" if len(failures) > limit else ""
         parts.append(
-            f"<details{' open' if len(report.results) == 1 else ''}><summary><b>{html.escape(r.name)}</b>: "
-            f"{len(failures)} failing question(s)</summary>{''.join(items)}{more}</details>"
+            markup.section.format(
+                open=" open" if markup.open_all or len(report.results) == 1 else "",
+                name=esc(r.name),
+                summary=markup.summary.format(failed=len(failures), total=len(r.questions), k=report.k),
+                passed="" if failures else markup.passed,
+                items="".join(items),
+                more=markup.more.format(n=len(failures) - limit) if len(failures) > limit else "",
+            )
         )
-    return "".join(parts)
+    return markup.wrapper.format("".join(parts))
 
 
 def render_html(report: EvaluationReport, *, png: bytes | None = None, notes: str = "") -> str:
@@ -261,7 +354,7 @@ def render_html(report: EvaluationReport, *, png: bytes | None = None, notes: st
 <h2>Recall@k</h2>
 <img alt="recall@k per configuration" src="data:image/png;base64,{img}">
 <h2>Failing questions</h2>
-{_failures_html(report)}
+{failures_html(report)}
 <h2>Raw report (JSON)</h2>
 <details><summary>show</summary><pre>{data}</pre></details>
 </body></html>

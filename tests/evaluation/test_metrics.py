@@ -7,7 +7,7 @@ import math
 import pytest
 
 from qa.citations import cite
-from qa.metrics import (
+from qa.evaluation.metrics import (
     abstention_rate,
     citation_exactness,
     false_abstention_rate,

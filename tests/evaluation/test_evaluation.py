@@ -18,11 +18,11 @@ from qa.evaluation import (
     parse_configurations,
     register_configuration,
 )
-from qa.metrics import RANKING_METRICS
-from qa.questions import ExpectedAnswer, Question, read_question_set, validate_quotes
+from qa.evaluation.metrics import RANKING_METRICS
+from qa.evaluation.questions import ExpectedAnswer, Question, read_question_set, validate_quotes
 from qa.types import Passage
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SEED_QUESTIONS = ROOT / "eval" / "seed_questions.jsonl"
 REPORT_KEYS = {
     "recall@1",

@@ -1,4 +1,4 @@
-"""Question sets for evaluation: read JSONL or CSV, and locate each expected quote in its document.
+"""Questions and question sets: read JSONL or CSV, and locate each expected quote in its document.
 
 JSONL (the project's format), one question per line::
 
@@ -11,9 +11,6 @@ for several quotes); a row with empty `doc` and `quote` is an unanswerable quest
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
 import re
 from collections.abc import Mapping
@@ -22,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from qa.errors import InputError
+from qa.records import csv_records, jsonl_records, read_text
 from qa.types import Document
 
 __all__ = [
@@ -57,11 +55,17 @@ class ExpectedAnswer:
 
 @dataclass(frozen=True)
 class Question:
-    """One test question; no expected answers means it is unanswerable from the corpus."""
+    """A question read from a file, with the line it starts on.
+
+    In a question set, no expected answers means it is unanswerable from the corpus;
+    batch input (`qa.batch`) carries no expected answers at all. The line is where the
+    question came from, not part of what it is: it takes no part in equality.
+    """
 
     qid: str
     question: str
     answers: tuple[ExpectedAnswer, ...] = field(default_factory=tuple)
+    line: int = field(default=0, compare=False)
 
     @property
     def answerable(self) -> bool:
@@ -74,7 +78,7 @@ class Question:
 # -- reading -----------------------------------------------------------------------
 
 
-def _question_from_json(row: Any, where: str) -> Question:
+def _question_from_json(row: Any, where: str, line: int) -> Question:
     if not isinstance(row, dict):
         raise InputError(f"{where}: expected a JSON object with 'id', 'question' and 'answers'")
     qid, text, answers = row.get("id"), row.get("question"), row.get("answers")
@@ -93,33 +97,39 @@ def _question_from_json(row: Any, where: str) -> Question:
         if not isinstance(a, dict) or not a.get("doc") or not a.get("quote"):
             raise InputError(f"{where}: question {qid!r}: each answer needs a non-empty 'doc' and 'quote'")
         expected.append(ExpectedAnswer(doc=str(a["doc"]), quote=str(a["quote"])))
-    return Question(qid=str(qid), question=text.strip(), answers=tuple(expected))
+    return Question(qid=str(qid), question=text.strip(), answers=tuple(expected), line=line)
 
 
 def _parse_jsonl(text: str, name: str) -> list[Question]:
     questions = []
-    for n, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{name}:{n}: invalid JSON ({exc.msg}); one JSON object per line") from None
-        questions.append(_question_from_json(row, f"{name}:{n}"))
+    for record in jsonl_records(text.splitlines()):
+        where = f"{name}:{record.line}"
+        if record.error is not None:
+            raise InputError(f"{where}: invalid JSON ({record.error}); one JSON object per line")
+        questions.append(_question_from_json(record.value, where, record.line))
     return questions
 
 
 def _parse_csv(text: str, name: str) -> list[Question]:
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    records = csv_records(text)
+    first = next(records, None)
+    if first is not None and first.error is not None:
+        raise InputError(f"{name}:{first.line}: malformed CSV header ({first.error})")
+    header = [h.strip().lower() for h in (first.value if first is not None else [])]
     missing = [c for c in CSV_COLUMNS if c not in header]
     if missing:
         raise InputError(f"{name}: CSV header lacks {missing}; expected the columns {','.join(CSV_COLUMNS)}")
-    reader.fieldnames = header
     texts: dict[str, str] = {}
+    lines: dict[str, int] = {}
     answers: dict[str, list[ExpectedAnswer]] = {}
-    for row in reader:
-        where = f"{name}:{reader.line_num}"
+    for record in records:
+        where = f"{name}:{record.line}"
+        if record.error is not None:
+            raise InputError(f"{where}: malformed CSV ({record.error})")
+        if not record.value:  # a blank line
+            continue
+        # Missing cells read as empty; extra cells are ignored.
+        row = dict(zip(header, record.value))
         qid = (row.get("id") or "").strip()
         text = (row.get("question") or "").strip()
         doc = (row.get("doc") or "").strip()
@@ -131,6 +141,7 @@ def _parse_csv(text: str, name: str) -> list[Question]:
         if not text and qid not in texts:
             raise InputError(f"{where}: question {qid!r} has no question text")
         texts.setdefault(qid, text)
+        lines.setdefault(qid, record.line)
         answers.setdefault(qid, [])
         if bool(doc) != bool(quote.strip()):
             raise InputError(
@@ -139,7 +150,7 @@ def _parse_csv(text: str, name: str) -> list[Question]:
             )
         if doc:
             answers[qid].append(ExpectedAnswer(doc=doc, quote=quote))
-    return [Question(qid=q, question=texts[q], answers=tuple(answers[q])) for q in texts]
+    return [Question(qid=q, question=texts[q], answers=tuple(answers[q]), line=lines[q]) for q in texts]
 
 
 def parse_question_set(text: str, *, fmt: str, name: str = "<questions>") -> list[Question]:
@@ -167,12 +178,7 @@ def parse_question_set(text: str, *, fmt: str, name: str = "<questions>") -> lis
 def read_question_set(path: Path | str) -> list[Question]:
     """Read a `.jsonl` or `.csv` question set (the format comes from the suffix)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise InputError(f"question set {str(path)!r} not found; check the path") from None
-    except UnicodeDecodeError:
-        raise InputError(f"question set {str(path)!r} is not UTF-8; re-save it as UTF-8") from None
+    text = read_text(path, what="question set")
     return parse_question_set(text, fmt=path.suffix or "jsonl", name=path.name)
 
 
