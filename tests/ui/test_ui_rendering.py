@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from qa.citations import cite
-from qa.rendering import (
+from qa.ui.rendering import (
     AnswerView,
     answer_html,
     answer_markdown,
