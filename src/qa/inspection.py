@@ -62,7 +62,11 @@ class IndexStatus:
             "documents": self.documents,
         }
         if self.stale is not None:
-            out["stale"] = {"changed": self.stale.changed, "added": self.stale.added, "removed": self.stale.removed}
+            out["stale"] = {
+                "changed": self.stale.changed,
+                "added": self.stale.added,
+                "removed": self.stale.removed,
+            }
         return out
 
 
@@ -102,7 +106,9 @@ def index_status(index: Index, *, corpus_dir: Path | None = None) -> IndexStatus
         settings=m.get("settings", {}),
         faiss=m.get("faiss", {}),
         counts=m.get("counts", {}),
-        documents={d: {k: v for k, v in meta.items() if k != "stat"} for d, meta in m.get("documents", {}).items()},
+        documents={
+            d: {k: v for k, v in meta.items() if k != "stat"} for d, meta in m.get("documents", {}).items()
+        },
         stale=index.stale(corpus_dir) if corpus_dir is not None else None,
     )
 

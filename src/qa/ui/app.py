@@ -1,42 +1,20 @@
-"""The Gradio web app's layout and events (one builder per tab), and serving it (no retrieval logic)."""
+"""The Gradio web app's layout and events: one builder per tab, then the events wired to UIHandlers."""
 
 from __future__ import annotations
 
 import functools
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
-from qa.collection import Collection, UploadLimits
+from qa.collection import Collection
 from qa.config import RetrievalMode
-from qa.errors import ConfigError, QAError
+from qa.errors import QAError
 from qa.retrieval import Retriever
-from qa.ui.handlers import (
-    EXPORT_SCOPES,
-    MAX_K,
-    SEED_EXAMPLES,
-    UIHandlers,
-    examples_for,
-)
+from qa.ui.handlers import EXPORT_SCOPES, MAX_K, UIHandlers, examples_for
 from qa.ui.rendering import empty_document_html, file_size, status_html
 
-__all__ = [
-    "MODE_LABELS",
-    "SEED_EXAMPLES",
-    "UIHandlers",
-    "build_app",
-    "check_exposure",
-    "examples_for",
-    "launch",
-    "launch_options",
-    "parse_auth",
-    "serve",
-]
-
-logger = logging.getLogger(__name__)
+__all__ = ["MODE_LABELS", "AskTab", "DocumentsTab", "build_app"]
 
 # The retrieval modes as the settings offer them, in display order.
 MODE_LABELS: dict[RetrievalMode, str] = {
@@ -44,25 +22,8 @@ MODE_LABELS: dict[RetrievalMode, str] = {
     RetrievalMode.DENSE: "Dense",
     RetrievalMode.BM25: "BM25",
 }
-LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # Events of the page stay out of the public API (which is `/ask`).
 PRIVATE = {"api_visibility": "private"}
-
-
-def _static(name: str) -> str:
-    """A file of the package's `static/` folder (package data, in editable and normal installs)."""
-    return resources.files("qa.ui").joinpath("static", name).read_text(encoding="utf-8")
-
-
-@functools.cache
-def page_css() -> str:
-    return "\n" + _static("qa.css")
-
-
-@functools.cache
-def page_head() -> str:
-    """The page script (`static/qa.js`) as a `<script>` element for the page head."""
-    return f"\n<script>\n{_static('qa.js')}</script>\n"
 
 
 def _guarded(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -186,9 +147,21 @@ def _build_ask_tab(ui: UIHandlers, examples: dict[str, Sequence[str]] | None) ->
             source = gr.HTML(empty_document_html(), elem_id="qa-source", label="In context")
             view_request = gr.Textbox(visible="hidden", elem_id="qa-view-request")
     return AskTab(
-        chat, question, ask_btn, example_buttons, clear_btn, scope, export_text, download,
-        k, mode, show_scores, rerank, source, view_request,
-    )  # fmt: skip
+        chat=chat,
+        question=question,
+        ask_btn=ask_btn,
+        examples=example_buttons,
+        clear_btn=clear_btn,
+        scope=scope,
+        export_text=export_text,
+        download=download,
+        k=k,
+        mode=mode,
+        show_scores=show_scores,
+        rerank=rerank,
+        source=source,
+        view_request=view_request,
+    )
 
 
 def _build_documents_tab(ui: UIHandlers, collection: Collection | None) -> DocumentsTab:
@@ -218,7 +191,10 @@ def _build_documents_tab(ui: UIHandlers, collection: Collection | None) -> Docum
             )
         with gr.Column():
             to_remove = gr.Dropdown(
-                choices=ui.document_ids(), multiselect=True, label="Remove documents", elem_id="qa-remove-select"
+                choices=ui.document_ids(),
+                multiselect=True,
+                label="Remove documents",
+                elem_id="qa-remove-select",
             )
             with gr.Row():
                 remove_btn = gr.Button("Remove selected", variant="stop", elem_id="qa-remove")
@@ -368,97 +344,3 @@ def build_app(
         _add_api(ui)
         app.load(lambda: (ui.stats(), ui.documents_table()), None, [header, documents_tab.table], **PRIVATE)
     return app
-
-
-def launch_options() -> dict[str, Any]:
-    """Theme, CSS and page script for `app.launch(...)` (Gradio takes them at launch)."""
-    import gradio as gr
-
-    system = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
-    mono = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
-    # System fonts only: the default theme fetches web fonts, and qa runs offline.
-    theme = gr.themes.Soft(primary_hue="indigo", font=system, font_mono=mono)
-    return {"theme": theme, "css": page_css(), "head": page_head()}
-
-
-def parse_auth(value: str | None) -> tuple[str, str] | None:
-    """`"user:pass"` -> ("user", "pass"); None or "" -> None."""
-    if not value:
-        return None
-    user, sep, password = value.partition(":")
-    if not sep or not user or not password:
-        raise ConfigError("--auth / QA_AUTH must look like USER:PASSWORD (both non-empty)")
-    return user, password
-
-
-def check_exposure(host: str, auth: tuple[str, str] | None) -> str | None:
-    """A warning when the app would be reachable from other machines without a password."""
-    if host in LOOPBACK or host.startswith("127."):
-        return None
-    if auth is None:
-        return (
-            f"serving on {host}, reachable from other machines, WITHOUT authentication: anyone who "
-            "can reach this port can read and change your documents; set --auth USER:PASSWORD "
-            "(or QA_AUTH), or serve on 127.0.0.1"
-        )
-    return None
-
-
-def launch(
-    app,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 7860,
-    block: bool = True,
-    quiet: bool = False,
-    auth: tuple[str, str] | None = None,
-):
-    """Serve a built app on `host:port` (loopback by default)."""
-    app.queue(default_concurrency_limit=1)
-    return app.launch(
-        auth=auth,
-        server_name=host,
-        server_port=port,
-        show_error=True,
-        prevent_thread_lock=not block,
-        quiet=quiet,
-        footer_links=["api"],
-        **launch_options(),
-    )
-
-
-def serve(
-    *,
-    corpus_dir: Path,
-    index_dir: Path,
-    model: str | None = None,
-    host: str = "127.0.0.1",
-    port: int = 7860,
-    build: bool = True,
-    max_upload_bytes: int | None = None,
-    block: bool = True,
-    auth: str | None = None,
-):
-    """Build or update the index if needed, then serve the UI (uploads go into `corpus_dir`).
-
-    `auth` ("user:password") protects the app with a login; serving on a non-loopback
-    host without it logs a warning.
-    """
-    from qa.indexing import build_index
-
-    credentials = parse_auth(auth)
-    warning = check_exposure(host, credentials)
-    if warning:
-        logger.warning("%s", warning)
-
-    if build:
-        report = build_index(corpus_dir, index_dir, model=model, show_progress=True)
-        logger.warning("%s", report.summary())
-    retriever = Retriever.open(index_dir, corpus_dir=corpus_dir, model=model)
-    # Load the model now, so the first question is as fast as the next ones.
-    retriever.ask("warm-up", k=1)
-    limits = UploadLimits(max_bytes=max_upload_bytes) if max_upload_bytes else UploadLimits()
-    collection = Collection(retriever, corpus_dir=Path(corpus_dir), index_dir=Path(index_dir), limits=limits)
-    app = build_app(retriever, collection=collection)
-    logger.warning("serving on http://%s:%d", host, port)
-    return launch(app, host=host, port=port, block=block, auth=credentials)
