@@ -1,4 +1,9 @@
-"""The `qa` command line: index, ask, batch, status, check, serve. Thin over the library."""
+"""The `qa` command line: index, ask, batch, status, check, serve, eval, calibrate. Thin over the library.
+
+Argument parsing and printing only. It is over 400 lines because it defines nine
+commands with their help texts (about 250 lines of argparse) and prints each result;
+what the commands compute lives in the library (`qa.inspection`, `qa.abstention`, ...).
+"""
 
 from __future__ import annotations
 
@@ -71,6 +76,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
 
 
+def _choice(p: argparse.ArgumentParser, flag: str, choices: list[str], help: str) -> None:
+    """An option whose values come from an enum or a registry (default None: decided later)."""
+    p.add_argument(flag, choices=choices, default=None, help=help)
+
+
 def _search_opts(p: argparse.ArgumentParser, k: int) -> None:
     p.add_argument("-k", type=int, default=k, help=f"passages per question (default: {k})")
     p.add_argument(
@@ -113,31 +123,31 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="sentences shared by pieces of a split paragraph (default 1)",
     )
-    p.add_argument(
+    _choice(
+        p,
         "--context",
-        choices=[c.value for c in Context],
-        default=None,
-        help="text prepended to each passage before embedding (default: title)",
+        [c.value for c in Context],
+        "text prepended to each passage before embedding (default: title)",
     )
-    p.add_argument(
+    _choice(
+        p,
         "--sentences",
-        choices=[*(p.value for p in SentencePooling), "none"],
-        default=None,
-        help="sentence vectors (reranking, highlights, abstention): late = pooled from each "
+        [*(s.value for s in SentencePooling), "none"],
+        "sentence vectors (reranking, highlights, abstention): late = pooled from each "
         "passage's own forward pass, no extra encoder work (default); separate = each sentence "
         "embedded alone (about 2x the work); none = passage vectors only",
     )
-    p.add_argument(
+    _choice(
+        p,
         "--index-type",
-        choices=[t.value for t in IndexType],
-        default=None,
-        help="FAISS index kind (default: auto: exact below 200k passages, IVF-SQ8 above)",
+        [t.value for t in IndexType],
+        "FAISS index kind (default: auto: exact below 200k passages, IVF-SQ8 above)",
     )
-    p.add_argument(
+    _choice(
+        p,
         "--backend",
-        choices=list(BACKENDS),
-        default=None,
-        help="embedding backend (default: the index's, else $QA_BACKEND, else onnx-int8); "
+        list(BACKENDS),
+        "embedding backend (default: the index's, else $QA_BACKEND, else onnx-int8); "
         "onnx-int8 is exported once from the packaged weights, offline",
     )
     p.add_argument("--max-bytes", type=int, default=None, help="skip files larger than this (default 20 MB)")
