@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.abstention import Calibration, choose_threshold, load_calibration, save_calibration
+from qa.abstention import Calibration, calibrate, choose_threshold, load_calibration, save_calibration
 from qa.errors import ConfigError
 from qa.index import Index
 from qa.indexing import build_index
@@ -110,3 +110,28 @@ def test_calibrate_command_on_seeds(seed_index_dir: Path, tmp_path: Path, capsys
     # An off-topic question abstains; a seed question does not.
     assert not r.ask("What is the best way to store fresh basil?").answered
     assert r.ask("How many US soldiers died in May?").answered
+
+
+def test_calibrate_separates_answerable_from_unanswerable(
+    corpus: Path, tmp_path: Path, fake_embedder
+) -> None:
+    from qa.evaluation.questions import ExpectedAnswer, Question
+
+    build_index(corpus, tmp_path / "idx", embedder=fake_embedder)
+    retriever = Retriever(Index.load(tmp_path / "idx"), embedder=fake_embedder)
+    questions = [
+        Question("a1", "a cat purrs when it is content", (ExpectedAnswer("cats.txt", "A cat purrs"),)),
+        Question("a2", "rocket engine burns propellant", (ExpectedAnswer("rockets.md", "burns propellant"),)),
+        Question("u1", "zzz qqq xyzzy"),
+    ]
+    cal = calibrate(retriever, questions, k=2, max_false_abstention=0.0, source="set.jsonl")
+    answers = retriever.ask_many([q.question for q in questions], k=2, highlight=False)
+    pos = [a.confidence for a in answers[:2]]
+    neg = [a.confidence for a in answers[2:]]
+    assert cal.threshold == choose_threshold(pos, neg, max_false_abstention=0.0)
+    assert (cal.n_answerable, cal.n_unanswerable) == (2, 1)
+    assert cal.false_abstention == 0.0 and cal.model == retriever.index.model_name
+    assert cal.source == "set.jsonl" and cal.created_at.endswith("+00:00")
+    assert cal.signal == "best sentence cosine (late)"
+    with pytest.raises(ConfigError, match="answerable"):
+        calibrate(retriever, questions[2:])

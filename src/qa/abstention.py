@@ -15,7 +15,6 @@ for a user's collection and stores it in the index folder (`calibration.json`), 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import math
@@ -23,12 +22,20 @@ import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from qa.errors import ConfigError
+from qa.timestamps import utc_now
+
+if TYPE_CHECKING:
+    # Type names only: the retriever itself uses this module (thresholds, signals).
+    from qa.evaluation.questions import Question
+    from qa.retrieval import Retriever
 
 __all__ = [
     "CALIBRATION_FILE",
     "Calibration",
+    "calibrate",
     "choose_threshold",
     "confidence_signal",
     "load_calibration",
@@ -139,5 +146,43 @@ def load_calibration(index_dir: Path, *, model: str, signal: str | None = None) 
     return cal
 
 
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+def calibrate(
+    retriever: Retriever,
+    questions: Sequence[Question],
+    *,
+    k: int = 5,
+    max_false_abstention: float = 0.02,
+    source: str = "",
+) -> Calibration:
+    """Run a question set and choose the abstention threshold for the retriever's index.
+
+    Answerable questions (with quotes) and unanswerable ones (no answers) give the two
+    groups of confidence scores `choose_threshold` separates; store the result with
+    `save_calibration`.
+
+    Args:
+        retriever: answers the questions (its index decides the model and signal).
+        questions: the calibration set (the `qa eval` format).
+        k: passages per question.
+        max_false_abstention: largest share of answerable questions allowed to abstain.
+        source: where the questions came from (recorded in the calibration).
+
+    Raises:
+        ConfigError: no answerable question has a confidence, or a rate outside [0, 1).
+    """
+    answers = retriever.ask_many([q.question for q in questions], k=k, highlight=False)
+    pos = [a.confidence for q, a in zip(questions, answers) if q.answers and a.confidence is not None]
+    neg = [a.confidence for q, a in zip(questions, answers) if not q.answers and a.confidence is not None]
+    threshold = choose_threshold(pos, neg, max_false_abstention=max_false_abstention)
+    return Calibration(
+        threshold=threshold,
+        model=retriever.index.model_name,
+        n_answerable=len(pos),
+        n_unanswerable=len(neg),
+        false_abstention=round(sum(s < threshold for s in pos) / len(pos), 4),
+        abstention=round(sum(s < threshold for s in neg) / len(neg), 4) if neg else None,
+        max_false_abstention=max_false_abstention,
+        source=source,
+        created_at=utc_now(),
+        signal=confidence_signal(retriever.index.settings),
+    )

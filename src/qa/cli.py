@@ -1,4 +1,9 @@
-"""The `qa` command line: index, ask, batch, status, check, serve. Thin over the library."""
+"""The `qa` command line: index, ask, batch, status, check, serve, eval, calibrate. Thin over the library.
+
+Argument parsing and printing only. It is over 400 lines because it defines nine
+commands with their help texts (about 250 lines of argparse) and prints each result;
+what the commands compute lives in the library (`qa.inspection`, `qa.abstention`, ...).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,18 @@ from pathlib import Path
 from typing import Any
 
 from qa import __version__
-from qa.config import IndexSettings, RetrievalMode, default_corpus_dir, default_index_dir
+from qa.batch import OutputFormat
+from qa.config import (
+    Context,
+    IndexSettings,
+    RetrievalMode,
+    SentencePooling,
+    default_corpus_dir,
+    default_index_dir,
+)
+from qa.embedding import BACKENDS
 from qa.errors import QAError
+from qa.stores.faiss import IndexType
 
 __all__ = ["main", "build_parser"]
 
@@ -61,6 +76,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
 
 
+def _choice(p: argparse.ArgumentParser, flag: str, choices: list[str], help: str) -> None:
+    """An option whose values come from an enum or a registry (default None: decided later)."""
+    p.add_argument(flag, choices=choices, default=None, help=help)
+
+
 def _search_opts(p: argparse.ArgumentParser, k: int) -> None:
     p.add_argument("-k", type=int, default=k, help=f"passages per question (default: {k})")
     p.add_argument(
@@ -103,31 +123,31 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="sentences shared by pieces of a split paragraph (default 1)",
     )
-    p.add_argument(
+    _choice(
+        p,
         "--context",
-        choices=["none", "title", "heading"],
-        default=None,
-        help="text prepended to each passage before embedding (default: title)",
+        [c.value for c in Context],
+        "text prepended to each passage before embedding (default: title)",
     )
-    p.add_argument(
+    _choice(
+        p,
         "--sentences",
-        choices=["late", "separate", "none"],
-        default=None,
-        help="sentence vectors (reranking, highlights, abstention): late = pooled from each "
+        [*(s.value for s in SentencePooling), "none"],
+        "sentence vectors (reranking, highlights, abstention): late = pooled from each "
         "passage's own forward pass, no extra encoder work (default); separate = each sentence "
         "embedded alone (about 2x the work); none = passage vectors only",
     )
-    p.add_argument(
+    _choice(
+        p,
         "--index-type",
-        choices=["auto", "flat", "hnsw", "ivfsq8", "ivfpq"],
-        default=None,
-        help="FAISS index kind (default: auto: exact below 200k passages, IVF-SQ8 above)",
+        [t.value for t in IndexType],
+        "FAISS index kind (default: auto: exact below 200k passages, IVF-SQ8 above)",
     )
-    p.add_argument(
+    _choice(
+        p,
         "--backend",
-        choices=["torch", "onnx", "onnx-int8"],
-        default=None,
-        help="embedding backend (default: the index's, else $QA_BACKEND, else onnx-int8); "
+        list(BACKENDS),
+        "embedding backend (default: the index's, else $QA_BACKEND, else onnx-int8); "
         "onnx-int8 is exported once from the packaged weights, offline",
     )
     p.add_argument("--max-bytes", type=int, default=None, help="skip files larger than this (default 20 MB)")
@@ -159,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format",
         default=None,
-        choices=["jsonl", "csv", "trec"],
+        choices=[f.value for f in OutputFormat],
         help="output format (default: from --out's suffix, else jsonl)",
     )
     _search_opts(p, 10)
@@ -393,8 +413,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     else:
         questions, bad = read_questions(args.input, strict=args.strict, max_chars=args.max_question_chars)
     fmt = args.format or (args.out.suffix.lstrip(".").lower() if args.out else "jsonl")
-    if fmt not in ("jsonl", "csv", "trec"):
-        fmt = "jsonl"
+    if fmt not in {f.value for f in OutputFormat}:
+        fmt = OutputFormat.JSONL.value
     retriever = _open_retriever(args)
     t0 = time.perf_counter()
     progress = sys.stderr.isatty() and not args.quiet
@@ -428,78 +448,39 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from qa.index import Index
+    from qa.inspection import index_status
 
     corpus, index_dir = _dirs(args)
-    index = Index.load(index_dir)
-    stale = index.stale(corpus)
-    m = index.manifest.to_dict()
-    info = {
-        "index": str(index.path),
-        "built_at": m["built_at"],
-        "model": m["model"],
-        "settings": m["settings"],
-        "store": m["store"],
-        "counts": m["counts"],
-        "documents": {
-            d: {k: v for k, v in meta.items() if k != "stat"} for d, meta in m["documents"].items()
-        },
-        "stale": {"changed": stale.changed, "added": stale.added, "removed": stale.removed},
-    }
+    status = index_status(Index.load(index_dir), corpus_dir=corpus)
     if args.json:
-        print(json.dumps(info, indent=2, ensure_ascii=False))
+        print(json.dumps(status.to_dict(), indent=2, ensure_ascii=False))
         return 0
-    print(f"index     {index.path}")
-    print(f"built     {m['built_at']}  (qa {m['qa_version']})")
-    backend = m["model"].get("backend", "torch") or "custom embedder"
-    print(f"model     {m['model']['name']}  ({m['model']['dimension']} dims, {backend} backend)")
-    print(f"settings  {m['settings']}")
-    print(f"store     {m['store']['name']} ({m['store'].get('type', '')})")
-    print(f"contents  {m['counts']['documents']} documents, {m['counts']['passages']} passages")
-    for d, meta in sorted(m["documents"].items()):
+    print(f"index     {status.path}")
+    print(f"built     {status.built_at}  (qa {status.qa_version})")
+    print(f"model     {status.model_name}  ({status.model['dimension']} dims, {status.backend} backend)")
+    print(f"settings  {status.settings}")
+    print(f"store     {status.store['name']} ({status.store.get('type', '')})")
+    print(f"contents  {status.n_documents} documents, {status.n_passages} passages")
+    for d, meta in sorted(status.documents.items()):
         print(f"  {d}  {meta['passages']:>4} passages  {meta['size']:>9,} bytes  {meta['title'][:50]}")
-    if stale:
-        print(f"stale     {stale.describe()} - run `qa index`")
+    if status.stale:
+        print(f"stale     {status.stale.describe()} - run `qa index`")
     else:
         print("stale     no: the corpus matches the index")
     return 0
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    import hashlib
-
-    from qa.citations import verify
-    from qa.errors import IndexCorruptError
-    from qa.index import Index
+    from qa.inspection import check_index
 
     _, index_dir = _dirs(args)
-    index = Index.load(index_dir, verify=True, hash_limit=sys.maxsize)  # hash every file, whatever its size
-    manifest_docs = index.manifest.to_dict()["documents"]
-    for doc_id, meta in manifest_docs.items():
-        doc = index.documents.get(doc_id)
-        if doc is None or hashlib.sha256(doc.text.encode("utf-8")).hexdigest() != meta["sha256"]:
-            raise IndexCorruptError(
-                f"document {doc_id} in {index.path} does not match its manifest entry; run `qa index --rebuild`"
-            )
-    for passage in index.passages:
-        verify(passage, index.documents.get(passage.doc_id))
-    rows = index.load_vectors().shape[0]
-    if rows != len(index.passages):
-        raise IndexCorruptError(
-            f"{index.path} has {rows} vectors for {len(index.passages)} passages; run `qa index --rebuild`"
-        )
-    result = {
-        "ok": True,
-        "index": str(index.path),
-        "files": len(index.manifest.files),
-        "documents": len(index.documents),
-        "passages": len(index.passages),
-    }
+    result = check_index(index_dir)
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(result.to_dict(), indent=2))
     else:
         print(
-            f"OK: {index.path}: {result['files']} files match their sha256, "
-            f"{result['passages']} passages of {result['documents']} documents cite their text exactly"
+            f"OK: {result.index}: {result.files} files match their sha256, "
+            f"{result.passages} passages of {result.documents} documents cite their text exactly"
         )
     return 0
 
@@ -583,31 +564,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
-    from qa.abstention import Calibration, choose_threshold, confidence_signal, now, save_calibration
+    from qa.abstention import calibrate, save_calibration
     from qa.evaluation import read_question_set
 
     _, index_dir = _dirs(args)
     retriever = _open_retriever(args)
     questions = read_question_set(args.questions)
-    answers = retriever.ask_many([q.question for q in questions], k=args.k, highlight=False)
-    pos = [a.confidence for q, a in zip(questions, answers) if q.answers and a.confidence is not None]
-    neg = [a.confidence for q, a in zip(questions, answers) if not q.answers and a.confidence is not None]
-    threshold = choose_threshold(pos, neg, max_false_abstention=args.max_false_abstention)
-    calibration = Calibration(
-        threshold=threshold,
-        model=retriever.index.model_name,
-        n_answerable=len(pos),
-        n_unanswerable=len(neg),
-        false_abstention=round(sum(s < threshold for s in pos) / len(pos), 4),
-        abstention=round(sum(s < threshold for s in neg) / len(neg), 4) if neg else None,
+    calibration = calibrate(
+        retriever,
+        questions,
+        k=args.k,
         max_false_abstention=args.max_false_abstention,
         source=str(args.questions),
-        created_at=now(),
-        signal=confidence_signal(retriever.index.settings),
     )
+    neg = calibration.n_unanswerable
     print(
-        f"threshold {threshold:.4f} ({calibration.signal}): {len(pos)} answerable questions, "
-        f"{calibration.false_abstention:.1%} would abstain; {len(neg)} unanswerable"
+        f"threshold {calibration.threshold:.4f} ({calibration.signal}): {calibration.n_answerable} answerable "
+        f"questions, {calibration.false_abstention:.1%} would abstain; {neg} unanswerable"
         + (f", {calibration.abstention:.1%} abstain" if neg else "")
     )
     if not args.dry_run:

@@ -22,6 +22,7 @@ from qa.errors import InputError
 from qa.index import Index
 from qa.indexing import BuildReport, build_index
 from qa.ingest import DEFAULT_MAX_BYTES
+from qa.inspection import DocumentInfo, document_infos
 from qa.retrieval import Retriever
 from qa.uploads import (
     DEFAULT_UPLOAD_BYTES,
@@ -51,18 +52,6 @@ logger = logging.getLogger(__name__)
 
 # Progress callback: (fraction done in [0, 1], what is happening).
 Progress = Callable[[float, str], None]
-
-
-@dataclass(frozen=True)
-class DocumentInfo:
-    """A document as the live index holds it (from the manifest)."""
-
-    doc_id: str
-    title: str
-    passages: int
-    size: int
-    indexed_at: str | None
-    fmt: str
 
 
 @dataclass
@@ -146,18 +135,7 @@ class Collection:
 
     def documents(self) -> list[DocumentInfo]:
         """The documents of the live index, by name."""
-        meta = self.index.manifest.to_dict()["documents"]
-        return [
-            DocumentInfo(
-                doc_id=doc_id,
-                title=m.get("title", ""),
-                passages=int(m.get("passages", 0)),
-                size=int(m.get("size", 0)),
-                indexed_at=m.get("indexed_at"),
-                fmt=m.get("fmt", ""),
-            )
-            for doc_id, m in sorted(meta.items())
-        ]
+        return document_infos(self.index)
 
     # -- checking uploads ---------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qa.config import RetrievalMode
 from qa.errors import QAError
 from qa.evaluation import CONFIGURATIONS, EvaluationReport, evaluate, parse_configurations, read_question_set
 from qa.evaluation import report as reports
@@ -142,7 +143,7 @@ def build_eval_tab(get_retriever: Callable[[], Retriever]) -> None:
             choices = tab.configuration_choices()
             configs = gr.CheckboxGroup(
                 choices=choices,
-                value=[c for c in ("dense", "bm25", "hybrid") if c in choices],
+                value=[m.value for m in RetrievalMode if m.value in choices],
                 label="Configurations to compare",
                 elem_id="qa-eval-configs",
             )

@@ -1,4 +1,5 @@
-"""Answers as HTML (chat messages, in-context document view) and as Markdown (export).
+"""Answers as HTML (chat messages, in-context document view) and as Markdown (export),
+and the page's small HTML pieces (header, status line, sizes).
 
 Every piece of text that comes from a document is HTML-escaped, and shown text is
 always an exact slice of its document: highlights only wrap spans, never change them.
@@ -10,8 +11,12 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from qa.types import Answer, Document, Hit
+
+if TYPE_CHECKING:
+    from qa.inspection import IndexStatus
 
 __all__ = [
     "SIGNALS",
@@ -21,7 +26,11 @@ __all__ = [
     "conversation_markdown",
     "document_html",
     "empty_document_html",
+    "file_size",
+    "header_html",
     "marked_html",
+    "plural",
+    "status_html",
 ]
 
 # The per-signal scores a hit may carry, in display order.
@@ -234,3 +243,40 @@ def conversation_markdown(views: Sequence[AnswerView], *, title: str = "qa answe
     if not views:
         return ""
     return f"# {title}\n\n" + "\n".join(answer_markdown(v) for v in views)
+
+
+# -- the page's small pieces ----------------------------------------------------------
+
+
+def plural(n: int, word: str) -> str:
+    """`1 document`, `2 documents`."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def file_size(n: int) -> str:
+    """A byte count for people: `512 B`, `1.5 KB`, `12.0 MB`."""
+    size = float(n)
+    for unit in ("B", "KB"):
+        if size < 1024:
+            return f"{n:,} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} MB"
+
+
+def status_html(message: str, *, ok: bool) -> str:
+    """A one-line outcome of an upload, removal or re-scan."""
+    cls = "qa-ok" if ok else "qa-error"
+    return f"<div class='{cls}'>{html.escape(message)}</div>"
+
+
+def header_html(status: IndexStatus) -> str:
+    """The page header: what qa does, and what the index holds."""
+    model = status.model_name.rsplit("/", 1)[-1]
+    return (
+        "<div id='qa-header'><h1>qa</h1>"
+        "<p class='qa-tagline'>Ask a question: the answer is the exact passages of your documents, "
+        "each with its citation. Click a citation to read it in context.</p>"
+        f"<div class='qa-stats'>{plural(status.n_documents, 'document')} · "
+        f"{plural(status.n_passages, 'passage')} · "
+        f"model {html.escape(model)} · index built {html.escape(status.built_at)}</div></div>"
+    )

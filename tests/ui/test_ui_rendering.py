@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import html
 from html.parser import HTMLParser
+from pathlib import Path
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from qa.citations import cite
-from qa.rendering import (
+from qa.types import Answer, Document, Highlight, Hit, Passage
+from qa.ui.rendering import (
     AnswerView,
     answer_html,
     answer_markdown,
     conversation_markdown,
     document_html,
+    file_size,
+    header_html,
     marked_html,
+    plural,
+    status_html,
 )
-from qa.types import Answer, Document, Highlight, Hit, Passage
 
 
 class _Text(HTMLParser):
@@ -199,3 +204,38 @@ def test_markdown_export_quotes_each_passage_with_its_citation() -> None:
     whole = conversation_markdown([view, AnswerView(3, Answer("Other?", (), answered=False), "bm25", 3, 1.0)])
     assert whole.startswith("# qa answers") and "## 3. Other?" in whole and "_No passage found._" in whole
     assert html.escape("<") not in md
+
+
+def test_sizes_and_plurals_for_people() -> None:
+    assert [file_size(n) for n in (0, 1023, 1024, 1536, 10 * 1024 * 1024, 3 * 1024**3)] == [
+        "0 B",
+        "1,023 B",
+        "1.0 KB",
+        "1.5 KB",
+        "10.0 MB",
+        "3072.0 MB",
+    ]
+    assert (plural(1, "document"), plural(0, "passage"), plural(2, "passage")) == (
+        "1 document",
+        "0 passages",
+        "2 passages",
+    )
+
+
+def test_status_line_and_header_are_escaped() -> None:
+    from qa.inspection import IndexStatus
+
+    assert status_html("Done: <b>", ok=True) == "<div class='qa-ok'>Done: &lt;b&gt;</div>"
+    assert status_html("Not added", ok=False).startswith("<div class='qa-error'>")
+    status = IndexStatus(
+        path=Path("idx"),
+        built_at="2026-01-01T00:00:00+00:00",
+        qa_version="0.1.0",
+        model={"name": "org/<model>"},
+        settings={},
+        store={},
+        counts={"documents": 1, "passages": 7},
+        documents={},
+    )
+    out = header_html(status)
+    assert "1 document · 7 passages · model &lt;model&gt; · index built 2026-01-01T00:00:00+00:00" in out

@@ -9,7 +9,7 @@ import pytest
 from qa.index import Index
 from qa.indexing import build_index
 from qa.retrieval import Retriever
-from qa.ui_eval import EvalTab, build_eval_tab
+from qa.ui.eval_tab import EvalTab, build_eval_tab
 
 CSV = (
     "id,question,doc,quote\n"

@@ -1,21 +1,21 @@
-"""The web app's handlers, and its named API endpoint through gradio_client (fake embedder, real seeds)."""
+"""The web app's handlers, called directly (fake embedder, real seeds)."""
 
 from __future__ import annotations
 
 import re
 import shutil
-import socket
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from conftest import SEEDS, FakeEmbedder
 from qa.collection import Collection
-from qa.errors import ConfigError, QAError
+from qa.errors import QAError
 from qa.index import Index
 from qa.indexing import build_index
 from qa.retrieval import Retriever
-from qa.ui import SEED_EXAMPLES, UIHandlers, build_app, examples_for, launch
+from qa.ui import SEED_EXAMPLES, UIHandlers, examples_for
 
 
 @pytest.fixture(scope="module")
@@ -115,54 +115,21 @@ def test_upload_and_remove_through_the_handlers(seeds_setup, tmp_path: Path) -> 
     assert "otters.txt" not in ui.document_ids()
 
 
-# -- the named API endpoint through gradio_client -----------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_api_ask_endpoint_with_gradio_client(seeds_setup) -> None:
-    from gradio_client import Client
-
+def test_view_refuses_a_passage_whose_document_changed(seeds_setup) -> None:
     retriever, collection = seeds_setup
-    app = build_app(retriever, collection=collection)
-    port = _free_port()
-    launch(app, port=port, block=False, quiet=True)
-    try:
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        api = client.view_api(return_format="dict", print_info=False)
-        assert "/ask" in api["named_endpoints"]
-        # The chat's own events stay private: the API is /ask.
-        assert not {"/on_ask", "/view", "/on_upload", "/on_remove", "/export"} & set(api["named_endpoints"])
-        result = client.predict("How many US soldiers died in May?", 3, "bm25", api_name="/ask")
-        assert result["question"] == "How many US soldiers died in May?"
-        assert result["answered"] is True and len(result["passages"]) == 3
-        for rank, p in enumerate(result["passages"], start=1):
-            doc = retriever.index.documents[p["doc"]]
-            assert p["rank"] == rank
-            assert p["text"] == doc.text[p["start"] : p["end"]]
-            assert re.fullmatch(
-                rf"\[{rank}\] {re.escape(p['doc'])} ¶\d+(-\d+)?, chars {p['start']}-{p['end']}", p["citation"]
-            )
-        expected = retriever.ask("How many US soldiers died in May?", k=3, mode="bm25")
-        assert [p["passage_id"] for p in result["passages"]] == [h.passage_id for h in expected.hits]
-        with pytest.raises(Exception, match="unknown mode"):
-            client.predict("q", 3, "sparse", api_name="/ask")
-    finally:
-        app.close()
+    ui = UIHandlers(retriever, collection)
+    _, views, _ = ui.ask("How many US soldiers died in May?", [], 1, "bm25", False)
+    hit = views[0].answer.hits[0]
+    shifted = replace(hit, passage=replace(hit.passage, start=hit.passage.start + 1, end=hit.passage.end + 1))
+    changed = [replace(views[0], answer=replace(views[0].answer, hits=[shifted]))]
+    assert "changed since this answer" in ui.view("1-1", changed)
+    gone = replace(hit, passage=replace(hit.passage, doc_id="gone.txt"))
+    removed = [replace(views[0], answer=replace(views[0].answer, hits=[gone]))]
+    assert "gone.txt was removed from the index" in ui.view("1-1", removed)
 
 
-def test_auth_parsing_and_exposure_warning() -> None:
-    from qa.ui import check_exposure, parse_auth
-
-    assert parse_auth("ann:secret") == ("ann", "secret")
-    assert parse_auth(None) is None
-    with pytest.raises(ConfigError, match="USER:PASSWORD"):
-        parse_auth("no-colon")
-    assert check_exposure("127.0.0.1", None) is None
-    warning = check_exposure("0.0.0.0", None)
-    assert warning and "WITHOUT authentication" in warning and "--auth" in warning
-    assert check_exposure("0.0.0.0", ("ann", "secret")) is None
+def test_documents_table_formats_sizes_and_dates(ui: UIHandlers) -> None:
+    rows = ui.documents_table()
+    assert all(r[3].endswith((" B", " KB", " MB")) for r in rows)
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", r[4]) for r in rows)
+    assert "qa-stats" in ui.stats() and f"{len(rows)} documents" in ui.stats()
