@@ -111,8 +111,9 @@ def raw_encode(embedder, texts: list[str]) -> float:
 
 def bench_backend(backend: str, docs, queries, qrels, tmp: Path) -> dict:
     from qa.embedding import load_embedder
+    from qa.encoding import context_text
     from qa.index import Index
-    from qa.indexing import build_index, context_text
+    from qa.indexing import build_index
     from qa.retrieval import Retriever
 
     t0 = time.perf_counter()

@@ -119,7 +119,7 @@ def test_headings_plain_text_and_markdown() -> None:
 def test_seed_document_passages_respect_real_model_limit(real_embedder) -> None:
     """With the real tokenizer, no passage plus its context exceeds the model's input."""
     from conftest import SEEDS
-    from qa.indexing import context_text
+    from qa.encoding import context_text
     from qa.ingest import scan_corpus
 
     s = IndexSettings()

@@ -235,8 +235,8 @@ def chunk(doc: Document, *, settings: IndexSettings, token_spans: TokenSpans) ->
             first_budget=settings.max_tokens - open_tokens if can_merge else None,
         )
         for i, unit in enumerate(units):
-            if i == 0 and can_merge and open_tokens + unit.tokens <= settings.max_tokens:
-                last.append(unit)  # type: ignore[union-attr]
+            if i == 0 and last is not None and can_merge and open_tokens + unit.tokens <= settings.max_tokens:
+                last.append(unit)
             else:
                 groups.append([unit])
     # A short trailing paragraph joins the passage before it when there is room.

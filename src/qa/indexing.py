@@ -17,12 +17,14 @@ from typing import Any
 import numpy as np
 
 from qa import __version__
+from qa.build_report import BuildReport
 from qa.chunking import chunk
-from qa.config import Context, IndexSettings, SentencePooling, StoreSettings, merge_settings
+from qa.config import IndexSettings, StoreSettings, merge_settings
 from qa.embedding import Embedder, load_embedder, model_fingerprint, resolve_backend, resolve_model
+from qa.encoding import context_text, embed_passages
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexNotFoundError, QAError
 from qa.index import Index, snapshot_files, write_jsonl
-from qa.ingest import DEFAULT_MAX_BYTES, CorpusScan, Duplicate, Note, Skipped, scan_corpus
+from qa.ingest import DEFAULT_MAX_BYTES, CorpusScan, scan_corpus
 from qa.lexical import BM25Index
 from qa.manifest import DocumentMeta, Manifest, ModelInfo, StoreInfo
 from qa.sentences import SentenceTable, passage_sentences
@@ -36,132 +38,6 @@ __all__ = ["BuildReport", "build_index", "context_text", "settings_for"]
 logger = logging.getLogger(__name__)
 
 BM25_INFO = {"library": "bm25s", "k1": 1.2, "b": 0.75, "stemmer": "snowball-english"}
-
-
-@dataclass
-class BuildReport:
-    """What `build_index` did."""
-
-    added: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
-    passages: int = 0
-    embedded: int = 0
-    seconds: float = 0.0
-    snapshot: Path | None = None
-    full_rebuild_reason: str | None = None
-    duplicates: list[Duplicate] = field(default_factory=list)
-    notes: list[Note] = field(default_factory=list)
-
-    @property
-    def up_to_date(self) -> bool:
-        return self.snapshot is None
-
-    def summary(self) -> str:
-        if self.up_to_date:
-            head = f"index is up to date: {len(self.unchanged)} documents, {self.passages} passages"
-        else:
-            head = (
-                f"indexed {len(self.added) + len(self.changed) + len(self.unchanged)} documents, "
-                f"{self.passages} passages ({self.embedded} embedded) in {self.seconds:.1f}s"
-            )
-        lines = [head]
-        if self.full_rebuild_reason:
-            lines.append(f"  full rebuild: {self.full_rebuild_reason}")
-        for what, names in (("added", self.added), ("changed", self.changed), ("removed", self.removed)):
-            if names:
-                lines.append(
-                    f"  {what} ({len(names)}): " + ", ".join(names[:10]) + (" ..." if len(names) > 10 else "")
-                )
-        for s in self.skipped:
-            lines.append(f"  skipped {s.path}: {s.reason}")
-        for d in self.duplicates:
-            lines.append(f"  skipped {d.path}: duplicate of {d.same_as} (identical text)")
-        for n in self.notes:
-            lines.append(f"  note {n.path}: {n.message}")
-        return "\n".join(lines)
-
-    def to_dict(self) -> dict:
-        return {
-            "added": self.added,
-            "changed": self.changed,
-            "removed": self.removed,
-            "unchanged": len(self.unchanged),
-            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
-            "passages": self.passages,
-            "embedded": self.embedded,
-            "seconds": round(self.seconds, 3),
-            "snapshot": str(self.snapshot) if self.snapshot else None,
-            "full_rebuild_reason": self.full_rebuild_reason,
-            "duplicates": [{"path": d.path, "same_as": d.same_as} for d in self.duplicates],
-            "notes": [{"path": n.path, "message": n.message} for n in self.notes],
-        }
-
-
-def _cut_to_tokens(text: str, embedder: Embedder, n: int) -> str:
-    spans = embedder.token_spans(text)
-    return text if len(spans) <= n else text[: spans[n - 1][1]]
-
-
-def context_text(passage: Passage, settings: IndexSettings, embedder: Embedder | None = None) -> str:
-    """The text that is embedded and BM25-indexed for a passage: context + passage."""
-    ctx = ""
-    if settings.context in (Context.TITLE.value, Context.HEADING.value):
-        ctx = passage.title
-    if settings.context == Context.HEADING.value and passage.heading and passage.heading != passage.title:
-        ctx = f"{passage.title} - {passage.heading}"
-    # Skip the context when the passage already starts with it (e.g. the title paragraph).
-    if not ctx or passage.text.startswith(ctx):
-        return passage.text
-    if embedder is not None and settings.context_tokens:
-        ctx = _cut_to_tokens(ctx, embedder, settings.context_tokens)
-    return f"{ctx}\n{passage.text}"
-
-
-def _embed_passages(
-    embedder: Embedder,
-    passages: list[Passage],
-    texts: list[str],
-    sentences: list[list[tuple[int, int]]],
-    settings: IndexSettings,
-    *,
-    show_progress: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Passage vectors (of `texts`) and the vectors of their `sentences`, in order.
-
-    With `late` pooling each passage is read once, in pieces (context prefix, then the
-    passage cut at its sentence spans), and a sentence's vector pools its tokens from
-    that pass. Otherwise sentences are embedded on their own, in the same call.
-    """
-    n_sentences = sum(len(s) for s in sentences)
-    logger.info("embedding %d passages and %d sentences with %s", len(passages), n_sentences, embedder.name)
-    if not sentences:
-        return embedder.embed(texts, show_progress=show_progress), np.zeros(
-            (0, embedder.dimension), np.float32
-        )
-    if settings.sentence_pooling == SentencePooling.LATE.value:
-        pieces, picks = [], []
-        for p, text, spans in zip(passages, texts, sentences):
-            prefix = text[: len(text) - len(p.text)]  # the context before the passage text
-            parts, sentence_parts, at = [prefix], [], p.start
-            for a, b in spans:
-                parts.append(p.text[at - p.start : a - p.start])  # the gap (usually whitespace)
-                sentence_parts.append(len(parts))
-                parts.append(p.text[a - p.start : b - p.start])
-                at = b
-            parts.append(p.text[at - p.start :])
-            pieces.append(parts)
-            picks.append(sentence_parts)
-        vectors, piece_vectors = embedder.embed_pieces(pieces, show_progress=show_progress)
-        chosen = [pv[idx] for pv, idx in zip(piece_vectors, picks)]
-        return vectors, np.concatenate(chosen) if chosen else np.zeros((0, embedder.dimension), np.float32)
-    texts_all = texts + [
-        p.text[a - p.start : b - p.start] for p, spans in zip(passages, sentences) for a, b in spans
-    ]
-    vectors = embedder.embed(texts_all, show_progress=show_progress)
-    return vectors[: len(texts)], vectors[len(texts) :]
 
 
 def settings_for(index_dir: Path, overrides: Mapping[str, Any]) -> IndexSettings | None:
@@ -323,7 +199,7 @@ def _assemble(
     # reranking, highlighting and the abstention confidence.
     new_sentences = [passage_sentences(p) for p in plan.to_embed] if settings.sentence_vectors else []
     new_texts = [context_text(p, settings, embedder) for p in plan.to_embed]
-    new_vectors, new_sentence_vectors = _embed_passages(
+    new_vectors, new_sentence_vectors = embed_passages(
         embedder, plan.to_embed, new_texts, new_sentences, settings, show_progress=show_progress
     )
     dim = embedder.dimension
