@@ -24,6 +24,9 @@ from qa.config import (
     IndexSettings,
     RetrievalMode,
     SentencePooling,
+    configured_auth,
+    configured_host,
+    configured_port,
     default_corpus_dir,
     default_index_dir,
 )
@@ -214,16 +217,14 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument(
         "--host",
-        default=os.environ.get("QA_HOST", "127.0.0.1"),
+        default=configured_host(),
         help="interface to bind (default 127.0.0.1, loopback only)",
     )
-    p.add_argument(
-        "--port", type=int, default=int(os.environ.get("QA_PORT", "7860")), help="port (default 7860)"
-    )
+    p.add_argument("--port", type=int, default=configured_port(), help="port (default: $QA_PORT, else 7860)")
     p.add_argument("--no-index", action="store_true", help="do not build or update the index on start")
     p.add_argument(
         "--auth",
-        default=os.environ.get("QA_AUTH"),
+        default=configured_auth(),
         metavar="USER:PASSWORD",
         help="require this login (default: $QA_AUTH); strongly advised with a non-loopback --host",
     )
@@ -348,32 +349,22 @@ def _print_answer(answer, out=None) -> None:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from qa.indexing import build_index
+    from qa.indexing import build_index, settings_for
     from qa.ingest import DEFAULT_MAX_BYTES
 
     corpus, index = _dirs(args)
-    settings = None
-    overrides = {
-        k: v
-        for k, v in (
-            ("max_tokens", args.max_tokens),
-            ("min_tokens", args.min_tokens),
-            ("overlap", args.overlap),
-            ("context", args.context),
-            ("sentence_vectors", None if args.sentences is None else args.sentences != "none"),
-            ("sentence_pooling", args.sentences if args.sentences in ("late", "separate") else None),
-        )
-        if v is not None
-    }
-    if overrides:
-        base = IndexSettings()
-        try:
-            from qa.index import Index
-
-            base = Index.load(index, verify=False).settings
-        except QAError:
-            pass
-        settings = IndexSettings.from_dict({**base.to_dict(), **overrides})
+    sentences = args.sentences
+    settings = settings_for(
+        index,
+        {
+            "max_tokens": args.max_tokens,
+            "min_tokens": args.min_tokens,
+            "overlap": args.overlap,
+            "context": args.context,
+            "sentence_vectors": None if sentences is None else sentences != "none",
+            "sentence_pooling": sentences if sentences in {p.value for p in SentencePooling} else None,
+        },
+    )
     progress = sys.stderr.isatty() if args.progress is None else args.progress
     report = build_index(
         corpus,

@@ -21,7 +21,10 @@ __all__ = [
     "default_corpus_dir",
     "default_index_dir",
     "configured_model",
+    "configured_auth",
     "configured_backend",
+    "configured_host",
+    "configured_port",
     "configured_nprobe",
     "configured_threads",
     "cache_dir",
@@ -221,3 +224,22 @@ def cache_dir() -> Path:
         return Path(os.environ["QA_CACHE"]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "qa"
+
+
+def configured_host() -> str:
+    """The address `qa serve` binds: `QA_HOST`, else loopback only."""
+    return os.environ.get("QA_HOST") or "127.0.0.1"
+
+
+def configured_port() -> int:
+    """The port `qa serve` listens on: `QA_PORT`, else 7860."""
+    value = os.environ.get("QA_PORT") or "7860"
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(f"QA_PORT={value!r} is not a port number; unset it or use e.g. 7861") from None
+
+
+def configured_auth() -> str | None:
+    """The `USER:PASSWORD` login `qa serve` requires: `QA_AUTH`, or None."""
+    return os.environ.get("QA_AUTH") or None
