@@ -175,8 +175,12 @@ def freeze(name: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", help=f"collections (default: all of {collection_names()})")
-    parser.add_argument("--no-install", action="store_true", help="never run apt-get; fail if a package is missing")
-    parser.add_argument("--freeze", action="store_true", help="record sha256s and versions of the installed files")
+    parser.add_argument(
+        "--no-install", action="store_true", help="never run apt-get; fail if a package is missing"
+    )
+    parser.add_argument(
+        "--freeze", action="store_true", help="record sha256s and versions of the installed files"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:

@@ -51,7 +51,9 @@ def validate(name: str) -> None:
         raise ValidationError(f"{corpus} does not exist; run `python eval/collections/build.py {name}` first")
     scan = scan_corpus(corpus)
     if scan.skipped:
-        raise ValidationError(f"{name}: qa skipped {[s for s in scan.skipped]}; every corpus file must be readable")
+        raise ValidationError(
+            f"{name}: qa skipped {[s for s in scan.skipped]}; every corpus file must be readable"
+        )
     documents = {d.doc_id: d for d in scan.documents}
     seen: set[str] = set()
     for split in SPLITS:
@@ -64,12 +66,19 @@ def validate(name: str) -> None:
             seen.add(q.qid)
             want = "train" if id_number(q.qid) % 2 else "test"
             if want != split:
-                raise ValidationError(f"{path.name}: {q.qid} has an {'odd' if want == 'train' else 'even'} number, so it belongs in {want}.jsonl")
+                raise ValidationError(
+                    f"{path.name}: {q.qid} has an {'odd' if want == 'train' else 'even'} number, so it belongs in {want}.jsonl"
+                )
         answerable = sum(1 for q in questions if q.answerable)
         docs = {a.doc for q in questions for a in q.answers}
         logger.info(
             "%s/%s: %d questions (%d answerable over %d documents, %d unanswerable), all quotes found",
-            name, path.name, len(questions), answerable, len(docs), len(questions) - answerable,
+            name,
+            path.name,
+            len(questions),
+            answerable,
+            len(docs),
+            len(questions) - answerable,
         )
 
 

@@ -45,7 +45,9 @@ def turn_questions(conversation: dict, where: str) -> list[dict]:
     rows = []
     for n, turn in enumerate(turns, 1):
         if not turn.get("question") or not turn.get("answers"):
-            raise FollowupError(f"{where} ({cid} turn {n}): each turn needs a 'question' and at least one answer")
+            raise FollowupError(
+                f"{where} ({cid} turn {n}): each turn needs a 'question' and at least one answer"
+            )
         if (n == 1) == ("standalone" in turn):
             raise FollowupError(
                 f"{where} ({cid} turn {n}): only follow-up turns (2 and 3) carry 'standalone', and they must"
@@ -68,7 +70,9 @@ def validate(path: Path, corpus: Path) -> None:
         rows.extend(turn_questions(conversation, f"{path.name}:{lineno}"))
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
     validate_quotes(parse_question_set(text, fmt="jsonl", name=path.name), documents)
-    logger.info("%s: %d conversations, %d turns, all quotes found in %s", path.name, len(ids), len(rows), corpus)
+    logger.info(
+        "%s: %d conversations, %d turns, all quotes found in %s", path.name, len(ids), len(rows), corpus
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
