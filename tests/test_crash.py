@@ -124,7 +124,7 @@ def test_sigkill_during_embedding_keeps_the_previous_index(
     assert "added (4): filler_0.txt" in capsys.readouterr().out
     new = Index.load(index_dir)
     assert {f"filler_{i}.txt" for i in range(4)} <= set(new.documents)
-    assert not list(index_dir.glob(".tmp-*")) and len(list(index_dir.glob("v-*"))) == 1
+    assert not list(index_dir.glob(".tmp-*")) and IndexStore(index_dir).snapshots() == [new.path, before.path]
     _assert_exact_answers(new, Retriever(new, embedder=real_embedder))
 
 
@@ -195,5 +195,6 @@ def test_sigkill_while_publishing_keeps_the_previous_index(
     report = build_index(corpus, index_dir, embedder=fake_embedder)
     assert report.added == ["new.txt"]
     assert not list(index_dir.glob(".tmp-*")) and not list(index_dir.glob(".CURRENT-*"))
-    assert [p.name for p in index_dir.glob("v-*")] == [IndexStore(index_dir).current().name]
+    # The new snapshot and the previous one (kept for `qa index --recover`); the orphan is gone.
+    assert IndexStore(index_dir).snapshots() == [report.snapshot, before.path]
     assert "new.txt" in Index.load(index_dir).documents

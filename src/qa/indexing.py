@@ -8,6 +8,7 @@ them, assemble the rows of the new snapshot, write it, and publish it.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -527,9 +528,12 @@ def build_index(
         tmp = index_store.new_snapshot()
         try:
             _write_snapshot(tmp, rows, manifest=manifest, store_settings=store, document_rows=doc_rows)
-            report.snapshot = index_store.publish(tmp)
+            # Keep the snapshot being replaced (it loaded intact) for `qa index --recover`.
+            report.snapshot = index_store.publish(tmp, previous=prev.path if prev is not None else None)
         except BaseException:
-            # Leave the live snapshot untouched; the next writer removes the temp folder.
+            # Leave the live snapshot untouched and free the space now (a killed build's
+            # temp folder is removed by the next writer).
+            shutil.rmtree(tmp, ignore_errors=True)
             logger.error("index build failed; the previous index is unchanged")
             raise
         report.seconds = time.perf_counter() - t0
