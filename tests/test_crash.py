@@ -17,10 +17,12 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import qa.indexing
 import qa.retrieval
+from conftest import FakeEmbedder
 from qa.cli import main
 from qa.index import Index
 from qa.indexing import build_index
@@ -314,7 +316,9 @@ sys.exit(main(["index", "--corpus", {corpus!r}, "--index", {index!r}, "--no-prog
 """
 
 
-def test_two_concurrent_index_commands_run_one_after_the_other(corpus: Path, tmp_path: Path, fake_embedder) -> None:
+def test_two_concurrent_index_commands_run_one_after_the_other(
+    corpus: Path, tmp_path: Path, fake_embedder
+) -> None:
     index_dir = tmp_path / "idx"
     build_index(corpus, index_dir, embedder=fake_embedder)
     (corpus / "new.txt").write_text("Lighthouses\n\nA lighthouse keeper tends the lamp.\n")
@@ -324,7 +328,11 @@ def test_two_concurrent_index_commands_run_one_after_the_other(corpus: Path, tmp
             tests=str(TESTS), corpus=str(corpus), index=str(index_dir), pause=pause
         )
         return subprocess.Popen(
-            [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
+            [sys.executable, "-c", code],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
         )
 
     first = start(pause=4)
@@ -345,3 +353,60 @@ def test_two_concurrent_index_commands_run_one_after_the_other(corpus: Path, tmp
     index = Index.load(index_dir)
     assert "new.txt" in index.documents
     assert len(IndexStore(index_dir).snapshots()) == 2
+
+
+# -- resume: a killed build's embedded chunks are reused ---------------------------------
+
+_KILL_AFTER_CHUNKS = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from conftest import FakeEmbedder
+import qa.indexing
+
+qa.indexing.CHECKPOINT_EVERY = 4
+fake = FakeEmbedder()
+real = fake.embed_pieces
+calls = []
+
+def counted(*args, **kwargs):
+    calls.append(1)
+    if len(calls) > {chunks}:
+        print("STALLED", file=sys.stderr, flush=True)
+        time.sleep(600)
+    return real(*args, **kwargs)
+
+fake.embed_pieces = counted
+qa.indexing.build_index({corpus!r}, {index!r}, embedder=fake)
+"""
+
+
+def test_a_killed_build_resumes_from_what_it_embedded(
+    corpus: Path, tmp_path: Path, fake_embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(5):
+        (corpus / f"filler_{i}.txt").write_text(f"Filler {i}\n\n" + _filler(3, seed=i), encoding="utf-8")
+    index_dir = tmp_path / "idx"
+    code = textwrap.dedent(_KILL_AFTER_CHUNKS).format(
+        tests=str(TESTS), corpus=str(corpus), index=str(index_dir), chunks=2
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, env=_env())
+    try:
+        _wait_for_line(proc, "STALLED", timeout=120)  # two chunks of 4 passages are saved
+        _kill(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert len(list((index_dir / ".partial").rglob("chunk-*.npz"))) == 2
+
+    monkeypatch.setattr(qa.indexing, "CHECKPOINT_EVERY", 4)
+    report = build_index(corpus, index_dir, embedder=fake_embedder)
+    assert report.resumed == 8 and report.embedded == report.passages - 8 > 0
+    assert "8 passages resumed from an interrupted build" in report.summary()
+    assert not (index_dir / ".partial").exists()
+    # The resumed vectors sit in the right rows: the same as a build in one go.
+    fresh = build_index(corpus, tmp_path / "fresh", embedder=FakeEmbedder())
+    assert fresh.embedded == report.passages
+    resumed, whole = Index.load(index_dir), Index.load(tmp_path / "fresh")
+    assert [p.passage_id for p in resumed.passages] == [p.passage_id for p in whole.passages]
+    np.testing.assert_array_equal(resumed.load_vectors(), whole.load_vectors())
+    np.testing.assert_array_equal(resumed.sentences.vectors, whole.sentences.vectors)

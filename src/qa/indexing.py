@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from qa import __version__
+from qa.checkpoint import PARTIAL, EmbeddingCheckpoint
 from qa.chunking import chunk
 from qa.config import Context, IndexSettings, SentencePooling, StoreSettings, merge_settings
 from qa.embedding import Embedder, load_embedder, model_fingerprint, resolve_backend, resolve_model
@@ -36,6 +37,8 @@ __all__ = ["BuildReport", "build_index", "context_text", "settings_for"]
 
 logger = logging.getLogger(__name__)
 
+# Passages embedded per saved checkpoint chunk: a killed build loses at most this many.
+CHECKPOINT_EVERY = 256
 BM25_INFO = {"library": "bm25s", "k1": 1.2, "b": 0.75, "stemmer": "snowball-english"}
 
 
@@ -50,6 +53,7 @@ class BuildReport:
     skipped: list[Skipped] = field(default_factory=list)
     passages: int = 0
     embedded: int = 0
+    resumed: int = 0  # passages whose vectors an interrupted build had already saved
     seconds: float = 0.0
     snapshot: Path | None = None
     full_rebuild_reason: str | None = None
@@ -68,6 +72,8 @@ class BuildReport:
                 f"indexed {len(self.added) + len(self.changed) + len(self.unchanged)} documents, "
                 f"{self.passages} passages ({self.embedded} embedded) in {self.seconds:.1f}s"
             )
+            if self.resumed:
+                head += f"; {self.resumed} passages resumed from an interrupted build"
         lines = [head]
         if self.full_rebuild_reason:
             lines.append(f"  full rebuild: {self.full_rebuild_reason}")
@@ -93,6 +99,7 @@ class BuildReport:
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "passages": self.passages,
             "embedded": self.embedded,
+            "resumed": self.resumed,
             "seconds": round(self.seconds, 3),
             "snapshot": str(self.snapshot) if self.snapshot else None,
             "full_rebuild_reason": self.full_rebuild_reason,
@@ -165,6 +172,51 @@ def _embed_passages(
     return vectors[: len(texts)], vectors[len(texts) :]
 
 
+def _embed_resumable(
+    embedder: Embedder,
+    passages: list[Passage],
+    texts: list[str],
+    sentences: list[list[tuple[int, int]]],
+    settings: IndexSettings,
+    checkpoint: EmbeddingCheckpoint,
+    *,
+    show_progress: bool,
+) -> tuple[np.ndarray, np.ndarray, int]:
+    """`_embed_passages` in chunks, each saved to `checkpoint` once embedded; passages an
+    interrupted build already saved are not embedded again.
+
+    Returns:
+        passage vectors, sentence vectors (in order), and how many passages were embedded.
+    """
+    spans = sentences if settings.sentence_vectors else [[] for _ in passages]
+    keys = [checkpoint.key(t, s) for t, s in zip(texts, spans)]
+    done = checkpoint.load() if passages else {}
+    todo = [i for i, k in enumerate(keys) if k not in done]
+    for at in range(0, len(todo), CHECKPOINT_EVERY):
+        part = todo[at : at + CHECKPOINT_EVERY]
+        vectors, sentence_vectors = _embed_passages(
+            embedder,
+            [passages[i] for i in part],
+            [texts[i] for i in part],
+            [sentences[i] for i in part] if settings.sentence_vectors else [],
+            settings,
+            show_progress=show_progress,
+        )
+        ends = np.cumsum([len(spans[i]) for i in part], dtype=np.int64)
+        per_passage = [sentence_vectors[end - len(spans[i]) : end] for i, end in zip(part, ends)]
+        checkpoint.save([keys[i] for i in part], vectors, per_passage)
+        for j, i in enumerate(part):
+            done[keys[i]] = (vectors[j], per_passage[j])
+    dim = embedder.dimension
+    out = np.stack([done[k][0] for k in keys]) if keys else np.zeros((0, dim), np.float32)
+    out_sentences = (
+        np.concatenate([done[k][1] for k in keys])
+        if keys and settings.sentence_vectors
+        else np.zeros((0, dim), np.float32)
+    )
+    return out, out_sentences, len(todo)
+
+
 def settings_for(index_dir: Path, overrides: Mapping[str, Any]) -> IndexSettings | None:
     """The settings a build with these overrides should use: the existing index's (or
     the defaults) with the overrides applied; None when nothing is overridden, so the
@@ -209,6 +261,7 @@ class _Rows:
     vectors: np.ndarray
     texts: list[str]  # what BM25 indexes: the embedded text of every passage
     sentences: SentenceTable | None
+    embedded: int = 0  # passages embedded by this build (the others were reused or resumed)
 
 
 def _load_previous(index_dir: Path, report: BuildReport) -> Index | None:
@@ -316,7 +369,13 @@ def _plan(
 
 
 def _assemble(
-    plan: _Plan, reuse: Index | None, settings: IndexSettings, embedder: Embedder, *, show_progress: bool
+    plan: _Plan,
+    reuse: Index | None,
+    settings: IndexSettings,
+    embedder: Embedder,
+    checkpoint: EmbeddingCheckpoint,
+    *,
+    show_progress: bool,
 ) -> _Rows:
     """Embed the planned passages and lay out every row of the new snapshot: reused rows
     copy their vectors (and sentences) from the previous snapshot."""
@@ -324,8 +383,8 @@ def _assemble(
     # reranking, highlighting and the abstention confidence.
     new_sentences = [passage_sentences(p) for p in plan.to_embed] if settings.sentence_vectors else []
     new_texts = [context_text(p, settings, embedder) for p in plan.to_embed]
-    new_vectors, new_sentence_vectors = _embed_passages(
-        embedder, plan.to_embed, new_texts, new_sentences, settings, show_progress=show_progress
+    new_vectors, new_sentence_vectors, embedded = _embed_resumable(
+        embedder, plan.to_embed, new_texts, new_sentences, settings, checkpoint, show_progress=show_progress
     )
     dim = embedder.dimension
     old_vectors = reuse.load_vectors() if reuse is not None else None
@@ -368,7 +427,7 @@ def _assemble(
             if sentence_vecs
             else np.zeros((0, dim), np.float16),
         )
-    return _Rows(passages=passages, vectors=vectors, texts=texts, sentences=sentences)
+    return _Rows(passages=passages, vectors=vectors, texts=texts, sentences=sentences, embedded=embedded)
 
 
 def _document_tables(
@@ -484,6 +543,7 @@ def build_index(
         if reuse is not None and _up_to_date(reuse, scan, store):
             report.unchanged = [d.doc_id for d in docs]
             report.passages = len(reuse.passages)
+            shutil.rmtree(Path(index_dir) / PARTIAL, ignore_errors=True)  # an interrupted build's, now moot
             report.seconds = time.perf_counter() - t0
             return report
 
@@ -501,8 +561,12 @@ def build_index(
             report.changed = [d for d in report.added if d in old_docs]
             report.added = [d for d in report.added if d not in old_docs]
         report.passages = plan.passages
-        rows = _assemble(plan, reuse, settings, embedder, show_progress=show_progress)
-        report.embedded = len(plan.to_embed)
+        checkpoint = EmbeddingCheckpoint(
+            index_dir, fingerprint=embedder.fingerprint(), backend=embedder.backend, settings=settings
+        )
+        rows = _assemble(plan, reuse, settings, embedder, checkpoint, show_progress=show_progress)
+        report.embedded = rows.embedded
+        report.resumed = len(plan.to_embed) - rows.embedded
 
         now = utc_now()
         doc_meta, doc_rows = _document_tables(plan, prev, scan, now)
@@ -530,6 +594,7 @@ def build_index(
             _write_snapshot(tmp, rows, manifest=manifest, store_settings=store, document_rows=doc_rows)
             # Keep the snapshot being replaced (it loaded intact) for `qa index --recover`.
             report.snapshot = index_store.publish(tmp, previous=prev.path if prev is not None else None)
+            checkpoint.clear()
         except BaseException:
             # Leave the live snapshot untouched and free the space now (a killed build's
             # temp folder is removed by the next writer).
