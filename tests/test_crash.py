@@ -65,6 +65,17 @@ def _kill(proc: subprocess.Popen) -> None:
     assert proc.wait(timeout=30) == -signal.SIGKILL
 
 
+def _run_and_kill_when_stalled(code: str) -> None:
+    """Run a Python script that prints STALLED when it reaches the moment to test; SIGKILL it there."""
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, env=_env())
+    try:
+        _wait_for_line(proc, "STALLED", timeout=120)
+        _kill(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
 def _assert_exact_answers(index: Index, retriever: Retriever) -> list[str]:
     answer = retriever.ask(QUESTION, k=5)
     assert answer.hits
@@ -183,13 +194,7 @@ def test_sigkill_while_publishing_keeps_the_previous_index(
     (corpus / "new.txt").write_text("Lighthouses\n\nA lighthouse keeper tends the lamp.\n" * 3)
 
     code = textwrap.dedent(script).format(tests=str(TESTS), corpus=str(corpus), index=str(index_dir))
-    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, env=_env())
-    try:
-        _wait_for_line(proc, "STALLED", timeout=120)
-        _kill(proc)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    _run_and_kill_when_stalled(code)
 
     assert list(index_dir.glob(leftover)), "the killed build left its work in progress behind"
     after = Index.load(index_dir)
@@ -260,13 +265,7 @@ def test_sigkill_at_each_moment_then_ask_and_rebuild(
     code = textwrap.dedent(_STALL_AT).format(
         tests=str(TESTS), module=module, path=path, corpus=str(corpus), index=str(index_dir)
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, env=_env())
-    try:
-        _wait_for_line(proc, "STALLED", timeout=120)
-        _kill(proc)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    _run_and_kill_when_stalled(code)
 
     after = Index.load(index_dir)
     if live_after == "old":
@@ -389,13 +388,7 @@ def test_a_killed_build_resumes_from_what_it_embedded(
     code = textwrap.dedent(_KILL_AFTER_CHUNKS).format(
         tests=str(TESTS), corpus=str(corpus), index=str(index_dir), chunks=2
     )
-    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, env=_env())
-    try:
-        _wait_for_line(proc, "STALLED", timeout=120)  # two chunks of 4 passages are saved
-        _kill(proc)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    _run_and_kill_when_stalled(code)  # two chunks of 4 passages are saved
     assert len(list((index_dir / ".partial").rglob("chunk-*.npz"))) == 2
 
     monkeypatch.setattr(qa.indexing, "CHECKPOINT_EVERY", 4)

@@ -21,7 +21,7 @@ import pytest
 
 import qa.indexing
 import qa.retrieval
-from conftest import FakeEmbedder
+from conftest import FakeEmbedder, write_corpus
 from qa.cli import main
 from qa.errors import IndexCorruptError, IndexWriteError, QAError
 from qa.index import Index, recover_index
@@ -36,32 +36,15 @@ QUESTION = "How fast is orbital velocity?"
 TEXT_SUFFIXES = (".json", ".jsonl")
 
 
-def _write_corpus(root: Path) -> Path:
-    root.mkdir(parents=True)
-    (root / "cats.txt").write_text(
-        "Cats\n\nCats are small domesticated carnivores. They sleep most of the day.\n\n"
-        "A cat purrs when it is content.\n",
-        encoding="utf-8",
-    )
-    (root / "rockets.md").write_text(
-        "# Rockets\n\n## Engines\n\nA rocket engine burns propellant to produce thrust.\n\n"
-        "## Orbits\n\nOrbital velocity near Earth is about 7.8 kilometres per second.\n",
-        encoding="utf-8",
-    )
-    return root
-
-
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """(corpus, index folder) with two snapshots: the live one and the previous, intact one."""
     base = tmp_path_factory.mktemp("faults")
-    corpus = _write_corpus(base / "corpus")
+    corpus = write_corpus(base / "corpus")
     index_dir = base / "idx"
     embedder = FakeEmbedder()
     build_index(corpus, index_dir, embedder=embedder)
-    (corpus / "bread.txt").write_text(
-        "Bread\n\nBread is made from flour, water and yeast.\n", encoding="utf-8"
-    )
+    (corpus / "lighthouse.txt").write_text("Lighthouses\n\nA keeper tends the lamp.\n", encoding="utf-8")
     build_index(corpus, index_dir, embedder=embedder)
     assert len(IndexStore(index_dir).snapshots()) == 2
     return corpus, index_dir
@@ -467,7 +450,7 @@ def test_recover_points_current_at_the_previous_snapshot(template, tmp_path: Pat
     assert recovery.switched and recovery.snapshot == previous
     assert list(recovery.damaged) == [live.name]
     assert Index.load(root).path == previous
-    assert "bread.txt" not in Index.load(root).documents  # the previous snapshot's content
+    assert "lighthouse.txt" not in Index.load(root).documents  # the previous snapshot's content
     # Recovering an intact index changes nothing.
     again = recover_index(root)
     assert not again.switched and again.snapshot == previous
@@ -528,7 +511,7 @@ def test_disk_full_gives_a_clear_error_and_keeps_the_previous_index(
     tmpfs, tmp_path: Path, fake_model, capsys
 ) -> None:
     root = tmpfs("1m") / "idx"
-    corpus = _write_corpus(tmp_path / "corpus")
+    corpus = write_corpus(tmp_path / "corpus")
     assert main(["index", "--corpus", str(corpus), "--index", str(root)]) == 0
     before = Index.load(root)
     capsys.readouterr()
@@ -556,7 +539,7 @@ def test_read_only_index_folder_gives_a_clear_error_and_still_answers(
 ) -> None:
     mount = tmpfs("4m")
     root = mount / "idx"
-    corpus = _write_corpus(tmp_path / "corpus")
+    corpus = write_corpus(tmp_path / "corpus")
     assert main(["index", "--corpus", str(corpus), "--index", str(root)]) == 0
     subprocess.run(["mount", "-o", "remount,ro", str(mount)], check=True)
     capsys.readouterr()
@@ -571,3 +554,10 @@ def test_read_only_index_folder_gives_a_clear_error_and_still_answers(
     # Reading needs no write access.
     assert main(["ask", QUESTION, "--index", str(root), "--corpus", str(corpus)]) == 0
     assert "7.8 kilometres" in capsys.readouterr().out
+
+
+def test_recover_without_an_index_says_so_and_creates_nothing(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "none"
+    assert main(["index", "--recover", "--index", str(missing)]) == 1
+    assert "no index in" in capsys.readouterr().err
+    assert not missing.exists()

@@ -397,6 +397,8 @@ def recover_index(index_dir: Path) -> Recovery:
         IndexNotFoundError: no snapshot exists.
         IndexCorruptError: no snapshot is intact (rebuild).
     """
+    if not Path(index_dir).is_dir():
+        raise IndexNotFoundError(f"no index in {str(index_dir)!r}; run `qa index` to build one")
     store = IndexStore(index_dir)
     with store.lock():
         try:
