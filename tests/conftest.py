@@ -90,8 +90,12 @@ def _isolated_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
     """A small corpus folder with three documents."""
-    root = tmp_path / "corpus"
-    root.mkdir()
+    return write_corpus(tmp_path / "corpus")
+
+
+def write_corpus(root: Path) -> Path:
+    """Write the three documents of the `corpus` fixture into a new folder `root`."""
+    root.mkdir(parents=True)
     (root / "cats.txt").write_text(
         "Cats\n\nCats are small domesticated carnivores. They sleep most of the day.\n\n"
         "A cat purrs when it is content.\n",

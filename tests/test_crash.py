@@ -17,9 +17,12 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import qa.indexing
+import qa.retrieval.retriever
+from conftest import FakeEmbedder
 from qa.cli import main
 from qa.index import Index
 from qa.indexing import build_index
@@ -60,6 +63,17 @@ def _kill(proc: subprocess.Popen) -> None:
     assert proc.poll() is None, "the build must still be running when it is killed"
     os.kill(proc.pid, signal.SIGKILL)
     assert proc.wait(timeout=30) == -signal.SIGKILL
+
+
+def _run_and_kill_when_stalled(code: str) -> None:
+    """Run a Python script that prints STALLED when it reaches the moment to test; SIGKILL it there."""
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, env=_env())
+    try:
+        _wait_for_line(proc, "STALLED", timeout=120)
+        _kill(proc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
 
 
 def _assert_exact_answers(index: Index, retriever: Retriever) -> list[str]:
@@ -124,7 +138,7 @@ def test_sigkill_during_embedding_keeps_the_previous_index(
     assert "added (4): filler_0.txt" in capsys.readouterr().out
     new = Index.load(index_dir)
     assert {f"filler_{i}.txt" for i in range(4)} <= set(new.documents)
-    assert not list(index_dir.glob(".tmp-*")) and len(list(index_dir.glob("v-*"))) == 1
+    assert not list(index_dir.glob(".tmp-*")) and IndexStore(index_dir).snapshots() == [new.path, before.path]
     _assert_exact_answers(new, Retriever(new, embedder=real_embedder))
 
 
@@ -135,6 +149,7 @@ import sys, time
 sys.path.insert(0, {tests!r})
 from conftest import FakeEmbedder
 import qa.indexing
+import qa.retrieval.retriever
 real = qa.indexing.write_jsonl
 
 def stalled(path, rows):
@@ -179,13 +194,7 @@ def test_sigkill_while_publishing_keeps_the_previous_index(
     (corpus / "new.txt").write_text("Lighthouses\n\nA lighthouse keeper tends the lamp.\n" * 3)
 
     code = textwrap.dedent(script).format(tests=str(TESTS), corpus=str(corpus), index=str(index_dir))
-    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True, env=_env())
-    try:
-        _wait_for_line(proc, "STALLED", timeout=120)
-        _kill(proc)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    _run_and_kill_when_stalled(code)
 
     assert list(index_dir.glob(leftover)), "the killed build left its work in progress behind"
     after = Index.load(index_dir)
@@ -195,5 +204,205 @@ def test_sigkill_while_publishing_keeps_the_previous_index(
     report = build_index(corpus, index_dir, embedder=fake_embedder)
     assert report.added == ["new.txt"]
     assert not list(index_dir.glob(".tmp-*")) and not list(index_dir.glob(".CURRENT-*"))
-    assert [p.name for p in index_dir.glob("v-*")] == [IndexStore(index_dir).current().name]
+    # The new snapshot and the previous one (kept for `qa index --recover`); the orphan is gone.
+    assert IndexStore(index_dir).snapshots() == [report.snapshot, before.path]
     assert "new.txt" in Index.load(index_dir).documents
+
+
+# -- SIGKILL at more moments of a build, then `qa ask` and a completed rebuild ---------
+
+_STALL_AT = """
+import importlib, sys, time
+sys.path.insert(0, {tests!r})
+import conftest
+from conftest import FakeEmbedder
+import qa.indexing
+import qa.retrieval.retriever
+
+owner = importlib.import_module({module!r})
+for name in {path!r}[:-1]:
+    owner = getattr(owner, name)
+real = getattr(owner, {path!r}[-1])
+
+def stalled(*args, **kwargs):
+    print("STALLED", file=sys.stderr, flush=True)
+    time.sleep(600)
+
+setattr(owner, {path!r}[-1], stalled)
+qa.indexing.build_index({corpus!r}, {index!r}, embedder=FakeEmbedder())
+"""
+
+# (module, attribute path, which snapshot is live after the kill)
+MOMENTS = {
+    "embedding": ("conftest", ("FakeEmbedder", "embed_pieces"), "old"),
+    "store-build": ("qa.indexing", ("build_store",), "old"),
+    "manifest-write": ("qa.manifest", ("Manifest", "write"), "old"),
+    "fsync-before-rename": ("qa.storage", ("_fsync_tree",), "old"),
+    "after-switch": ("qa.storage", ("IndexStore", "_remove_old"), "new"),
+}
+
+
+@pytest.fixture
+def cli_fake_model(monkeypatch: pytest.MonkeyPatch, fake_embedder):
+    """`qa ask` / `qa index` / `qa check` in-process with the fake embedder."""
+    monkeypatch.setattr(
+        qa.retrieval.retriever, "load_embedder", lambda name=None, backend=None: fake_embedder
+    )
+    monkeypatch.setattr(qa.indexing, "resolve_model", lambda name: (fake_embedder.name, Path(".")))
+    monkeypatch.setattr(qa.indexing, "model_fingerprint", lambda path: fake_embedder.fingerprint())
+    monkeypatch.setattr(qa.indexing, "load_embedder", lambda name=None, backend=None: fake_embedder)
+    return fake_embedder
+
+
+@pytest.mark.parametrize("moment", sorted(MOMENTS))
+def test_sigkill_at_each_moment_then_ask_and_rebuild(
+    corpus: Path, tmp_path: Path, cli_fake_model, capsys, moment: str
+) -> None:
+    module, path, live_after = MOMENTS[moment]
+    index_dir = tmp_path / "idx"
+    build_index(corpus, index_dir, embedder=cli_fake_model)
+    before = Index.load(index_dir)
+    (corpus / "new.txt").write_text("Lighthouses\n\nA lighthouse keeper tends the lamp.\n" * 3)
+
+    code = textwrap.dedent(_STALL_AT).format(
+        tests=str(TESTS), module=module, path=path, corpus=str(corpus), index=str(index_dir)
+    )
+    _run_and_kill_when_stalled(code)
+
+    after = Index.load(index_dir)
+    if live_after == "old":
+        assert after.path == before.path and "new.txt" not in after.documents
+    else:
+        assert after.path != before.path and "new.txt" in after.documents
+    ask = ["ask", "lighthouse keeper lamp", "--index", str(index_dir), "--corpus", str(corpus), "-k", "3"]
+    assert main(ask) == 0
+    assert "[1] " in capsys.readouterr().out
+
+    # The next `qa index` completes and leaves only the new snapshot and its previous one.
+    assert main(["index", "--index", str(index_dir), "--corpus", str(corpus), "--rebuild"]) == 0
+    capsys.readouterr()
+    final = Index.load(index_dir)
+    assert "new.txt" in final.documents
+    assert not list(index_dir.glob(".tmp-*")) and not list(index_dir.glob(".CURRENT-*"))
+    assert IndexStore(index_dir).snapshots() == [final.path, after.path]
+    assert main(["check", "--index", str(index_dir)]) == 0
+    assert main(ask) == 0
+    assert "lighthouse keeper" in capsys.readouterr().out
+
+
+# -- two `qa index` at once ------------------------------------------------------------
+
+_SLOW_INDEX = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from pathlib import Path
+from conftest import FakeEmbedder
+import qa.indexing
+import qa.retrieval.retriever
+from qa.cli import main
+
+fake = FakeEmbedder()
+real = fake.embed_pieces
+
+def slow(*args, **kwargs):
+    print("EMBEDDING", file=sys.stderr, flush=True)
+    time.sleep({pause})  # hold the writer lock a while
+    return real(*args, **kwargs)
+
+fake.embed_pieces = slow
+qa.indexing.resolve_model = lambda name: (fake.name, Path("."))
+qa.indexing.model_fingerprint = lambda path: fake.fingerprint()
+qa.indexing.load_embedder = lambda name=None, backend=None: fake
+sys.exit(main(["index", "--corpus", {corpus!r}, "--index", {index!r}, "--no-progress"]))
+"""
+
+
+def test_two_concurrent_index_commands_run_one_after_the_other(
+    corpus: Path, tmp_path: Path, fake_embedder
+) -> None:
+    index_dir = tmp_path / "idx"
+    build_index(corpus, index_dir, embedder=fake_embedder)
+    (corpus / "new.txt").write_text("Lighthouses\n\nA lighthouse keeper tends the lamp.\n")
+
+    def start(pause: float) -> subprocess.Popen:
+        code = textwrap.dedent(_SLOW_INDEX).format(
+            tests=str(TESTS), corpus=str(corpus), index=str(index_dir), pause=pause
+        )
+        return subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
+
+    first = start(pause=4)
+    second = None
+    try:
+        _wait_for_line(first, "EMBEDDING", timeout=120)  # the first holds the lock
+        second = start(pause=0)
+        out2, err2 = second.communicate(timeout=120)
+        assert first.wait(timeout=120) == 0
+        assert second.returncode == 0, err2
+    finally:
+        for proc in (first, second):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+    # The second waited for the first (and said so), then found the index up to date.
+    assert "another process is writing the index" in err2 and "waiting" in err2
+    assert out2.startswith("index is up to date")
+    index = Index.load(index_dir)
+    assert "new.txt" in index.documents
+    assert len(IndexStore(index_dir).snapshots()) == 2
+
+
+# -- resume: a killed build's embedded chunks are reused ---------------------------------
+
+_KILL_AFTER_CHUNKS = """
+import sys, time
+sys.path.insert(0, {tests!r})
+from conftest import FakeEmbedder
+import qa.checkpoint
+import qa.indexing
+
+qa.checkpoint.CHECKPOINT_EVERY = 4
+fake = FakeEmbedder()
+real = fake.embed_pieces
+calls = []
+
+def counted(*args, **kwargs):
+    calls.append(1)
+    if len(calls) > {chunks}:
+        print("STALLED", file=sys.stderr, flush=True)
+        time.sleep(600)
+    return real(*args, **kwargs)
+
+fake.embed_pieces = counted
+qa.indexing.build_index({corpus!r}, {index!r}, embedder=fake)
+"""
+
+
+def test_a_killed_build_resumes_from_what_it_embedded(
+    corpus: Path, tmp_path: Path, fake_embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for i in range(5):
+        (corpus / f"filler_{i}.txt").write_text(f"Filler {i}\n\n" + _filler(3, seed=i), encoding="utf-8")
+    index_dir = tmp_path / "idx"
+    code = textwrap.dedent(_KILL_AFTER_CHUNKS).format(
+        tests=str(TESTS), corpus=str(corpus), index=str(index_dir), chunks=2
+    )
+    _run_and_kill_when_stalled(code)  # two chunks of 4 passages are saved
+    assert len(list((index_dir / ".partial").rglob("chunk-*.npz"))) == 2
+
+    monkeypatch.setattr(qa.checkpoint, "CHECKPOINT_EVERY", 4)
+    report = build_index(corpus, index_dir, embedder=fake_embedder)
+    assert report.resumed == 8 and report.embedded == report.passages - 8 > 0
+    assert "8 passages resumed from an interrupted build" in report.summary()
+    assert not (index_dir / ".partial").exists()
+    # The resumed vectors sit in the right rows: the same as a build in one go.
+    fresh = build_index(corpus, tmp_path / "fresh", embedder=FakeEmbedder())
+    assert fresh.embedded == report.passages
+    resumed, whole = Index.load(index_dir), Index.load(tmp_path / "fresh")
+    assert [p.passage_id for p in resumed.passages] == [p.passage_id for p in whole.passages]
+    np.testing.assert_array_equal(resumed.load_vectors(), whole.load_vectors())
+    np.testing.assert_array_equal(resumed.sentences.vectors, whole.sentences.vectors)

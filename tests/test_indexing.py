@@ -94,9 +94,10 @@ def test_failed_build_leaves_previous_index_loadable(corpus: Path, tmp_path: Pat
     assert "Changed text" not in index.documents["cats.txt"].text
     # The next build cleans up the temporary folder and succeeds.
     fake_embedder.fail_after = None
-    build_index(corpus, tmp_path / "idx", embedder=fake_embedder)
+    report = build_index(corpus, tmp_path / "idx", embedder=fake_embedder)
     assert not list((tmp_path / "idx").glob(".tmp-*"))
-    assert len(list((tmp_path / "idx").glob("v-*"))) == 1
+    # The new snapshot, and the one it replaced (kept for `qa index --recover`).
+    assert sorted((tmp_path / "idx").glob("v-*")) == sorted([report.snapshot, good])
 
 
 def test_settings_change_forces_full_rebuild(corpus: Path, tmp_path: Path, fake_embedder) -> None:

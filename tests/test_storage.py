@@ -12,10 +12,16 @@ import pytest
 
 import qa.indexing
 from qa.cli import main
-from qa.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexNotFoundError
+from qa.errors import (
+    IndexCorruptError,
+    IndexLockedError,
+    IndexMismatchError,
+    IndexNotFoundError,
+    IndexWriteError,
+)
 from qa.index import Index
 from qa.indexing import build_index
-from qa.manifest import MANIFEST
+from qa.manifest import MANIFEST, content_digest
 from qa.retrieval import Retriever
 from qa.storage import IndexStore
 
@@ -55,6 +61,14 @@ def _bm25_file(live: Path) -> Path:
     return sorted(p for p in (live / "bm25").rglob("*") if p.is_file())[0]
 
 
+def _rewrite_manifest(live: Path, edit) -> None:
+    """Edit the manifest and recompute its digest (a consistent, but wrong, manifest)."""
+    d = json.loads((live / MANIFEST).read_text())
+    edit(d)
+    d["digest"] = content_digest(d)
+    (live / MANIFEST).write_text(json.dumps(d))
+
+
 DAMAGE = {
     "vectors-bitflip": (lambda live: _flip_byte(live / "vectors.npy"), "vectors.npy fails its checksum"),
     "faiss-truncated": (lambda live: _truncate(live / "index.faiss"), "index.faiss is"),
@@ -69,15 +83,11 @@ DAMAGE = {
     "manifest-garbage": (lambda live: (live / MANIFEST).write_bytes(b"\x00{not json"), "is not valid JSON"),
     "manifest-truncated": (lambda live: _truncate(live / MANIFEST), "is not valid JSON"),
     "manifest-no-files": (
-        lambda live: (live / MANIFEST).write_text(
-            json.dumps({k: v for k, v in json.loads((live / MANIFEST).read_text()).items() if k != "files"})
-        ),
+        lambda live: _rewrite_manifest(live, lambda d: d.pop("files")),
         "does not list documents.jsonl, index.faiss, passages.jsonl, vectors.npy",
     ),
     "manifest-no-model": (
-        lambda live: (live / MANIFEST).write_text(
-            json.dumps({k: v for k, v in json.loads((live / MANIFEST).read_text()).items() if k != "model"})
-        ),
+        lambda live: _rewrite_manifest(live, lambda d: d.pop("model")),
         "lacks a field",
     ),
 }
@@ -149,15 +159,20 @@ def test_check_without_index(tmp_path: Path, capsys) -> None:
     assert "no index in" in capsys.readouterr().err
 
 
-def test_current_pointing_nowhere_is_not_found(built: Path) -> None:
+def test_current_pointing_nowhere_is_corrupt(built: Path) -> None:
     (built / "CURRENT").write_text("v-does-not-exist\n")
-    with pytest.raises(IndexNotFoundError, match="run `qa index` first"):
+    with pytest.raises(IndexCorruptError, match="names snapshot v-does-not-exist, which does not exist"):
         Index.load(built)
 
 
+def test_no_current_and_no_snapshot_is_not_found(tmp_path: Path) -> None:
+    (tmp_path / "idx").mkdir()
+    with pytest.raises(IndexNotFoundError, match="run `qa index` first"):
+        Index.load(tmp_path / "idx")
+
+
 def test_unknown_format_version_asks_for_rebuild(built: Path) -> None:
-    path = _live(built) / MANIFEST
-    path.write_text(json.dumps({**json.loads(path.read_text()), "format": 99}))
+    _rewrite_manifest(_live(built), lambda d: d.update(format=99))
     with pytest.raises(IndexMismatchError, match="index format 99 is not supported"):
         Index.load(built)
 
@@ -177,7 +192,7 @@ def test_failed_build_leaves_the_previous_index(built: Path, corpus: Path, fake_
     assert report.added == ["new.txt"]
 
 
-def test_failure_while_writing_leaves_a_temp_folder_the_next_build_removes(
+def test_failure_while_writing_removes_the_temp_folder_and_keeps_the_index(
     built: Path, corpus: Path, fake_embedder, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = Index.load(built)
@@ -187,9 +202,9 @@ def test_failure_while_writing_leaves_a_temp_folder_the_next_build_removes(
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(qa.indexing, "write_jsonl", fail)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(IndexWriteError, match=f"no space left on the device of the index folder {built}"):
         build_index(corpus, built, embedder=fake_embedder)
-    assert len(list(built.glob(".tmp-*"))) == 1
+    assert not list(built.glob(".tmp-*"))  # freed at once
     assert Index.load(built).path == before.path
     monkeypatch.undo()
     assert build_index(corpus, built, embedder=fake_embedder).added == ["new.txt"]
@@ -200,6 +215,8 @@ def test_old_reader_keeps_answering_after_a_swap(built: Path, corpus: Path, fake
     old = Retriever(Index.load(built), embedder=fake_embedder)
     old_path = old.index.path
     (corpus / "cats.txt").write_text("Cats\n\nCats hunt mice at night in the barn.\n")
+    build_index(corpus, built, embedder=fake_embedder)  # the old snapshot is kept as the previous one
+    (corpus / "rockets.md").write_text("# Rockets\n\nRockets fly.\n")
     build_index(corpus, built, embedder=fake_embedder)
     assert not old_path.exists()  # the old snapshot folder was removed ...
     for hit in old.search("cat purrs content", k=3):  # ... yet its reader still answers exactly

@@ -21,6 +21,7 @@ class BuildReport:
     skipped: list[Skipped] = field(default_factory=list)
     passages: int = 0
     embedded: int = 0
+    resumed: int = 0  # passages whose vectors an interrupted build had already saved
     seconds: float = 0.0
     snapshot: Path | None = None
     full_rebuild_reason: str | None = None
@@ -39,6 +40,8 @@ class BuildReport:
                 f"indexed {len(self.added) + len(self.changed) + len(self.unchanged)} documents, "
                 f"{self.passages} passages ({self.embedded} embedded) in {self.seconds:.1f}s"
             )
+            if self.resumed:
+                head += f"; {self.resumed} passages resumed from an interrupted build"
         lines = [head]
         if self.full_rebuild_reason:
             lines.append(f"  full rebuild: {self.full_rebuild_reason}")
@@ -64,6 +67,7 @@ class BuildReport:
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
             "passages": self.passages,
             "embedded": self.embedded,
+            "resumed": self.resumed,
             "seconds": round(self.seconds, 3),
             "snapshot": str(self.snapshot) if self.snapshot else None,
             "full_rebuild_reason": self.full_rebuild_reason,

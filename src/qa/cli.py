@@ -115,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--rebuild", action="store_true", help="re-embed everything from scratch")
     p.add_argument(
+        "--recover",
+        action="store_true",
+        help="go back to the newest intact snapshot if the live one is damaged",
+    )
+    p.add_argument(
         "--max-tokens", type=int, default=None, help="largest passage, in word pieces (default 192)"
     )
     p.add_argument(
@@ -353,6 +358,11 @@ def cmd_index(args: argparse.Namespace) -> int:
     from qa.ingest import DEFAULT_MAX_BYTES
 
     corpus, index = _dirs(args)
+    if args.recover:
+        from qa.index import recover_index
+
+        print(recover_index(index).summary())
+        return 0
     sentences = args.sentences
     settings = settings_for(
         index,

@@ -10,6 +10,7 @@ __all__ = [
     "IndexMismatchError",
     "IndexCorruptError",
     "IndexLockedError",
+    "IndexWriteError",
     "ModelError",
     "CitationError",
     "InputError",
@@ -42,6 +43,10 @@ class IndexCorruptError(QAError):
 
 class IndexLockedError(QAError):
     """Another process is writing the index."""
+
+
+class IndexWriteError(QAError):
+    """The index folder cannot be written (no space left, read-only, no permission)."""
 
 
 class ModelError(QAError):

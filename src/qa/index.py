@@ -13,10 +13,12 @@ Files of one snapshot (see `storage` for the folder layout):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,7 @@ from qa.storage import IndexStore, file_sha256
 from qa.stores import VectorStore, open_store, store_class
 from qa.types import Document, Passage
 
-__all__ = ["FORMAT_VERSION", "Index", "StaleReport", "VERIFY_HASH_LIMIT"]
+__all__ = ["FORMAT_VERSION", "Index", "Recovery", "StaleReport", "VERIFY_HASH_LIMIT", "recover_index"]
 
 logger = logging.getLogger(__name__)
 
@@ -152,7 +154,10 @@ class Index:
         """
         store = IndexStore(index_dir)
         for attempt in range(3):
-            folder = store.current()
+            try:
+                folder = store.current()
+            except IndexCorruptError as exc:
+                raise IndexCorruptError(f"{exc}{_recovery_hint(store, None, hash_limit)}") from None
             if folder is None:
                 raise IndexNotFoundError(
                     f"no index in {str(index_dir)!r}; run `qa index` first "
@@ -167,13 +172,15 @@ class Index:
             except (FileNotFoundError, IndexCorruptError) as exc:
                 # A writer replaced the snapshot (and removed this one) between reading
                 # CURRENT and its files: files then look missing. Read the new one.
-                if attempt < 2 and store.current() != folder:
-                    continue
-                if isinstance(exc, IndexCorruptError):
-                    raise
-                raise IndexCorruptError(
-                    f"index snapshot {folder} is incomplete; run `qa index --rebuild`"
-                ) from None
+                with contextlib.suppress(IndexCorruptError):
+                    if attempt < 2 and store.current() != folder:
+                        continue
+                what = (
+                    str(exc)
+                    if isinstance(exc, IndexCorruptError)
+                    else f"index snapshot {folder} is incomplete; run `qa index --rebuild`"
+                )
+                raise IndexCorruptError(f"{what}{_recovery_hint(store, folder, hash_limit)}") from None
         raise AssertionError("unreachable")
 
     @classmethod
@@ -203,7 +210,15 @@ class Index:
             store = open_store(folder, manifest.store.settings, manifest.store.params)
             bm25 = BM25Index.load(folder / "bm25")
             sentences = SentenceTable.load(folder)
-        except (json.JSONDecodeError, KeyError, TypeError, ValueError, RuntimeError) as exc:
+        except (
+            json.JSONDecodeError,
+            KeyError,
+            TypeError,
+            ValueError,
+            RuntimeError,
+            EOFError,
+            IndexError,
+        ) as exc:
             raise IndexCorruptError(
                 f"index snapshot {folder} cannot be read ({exc}); run `qa index --rebuild`"
             ) from None
@@ -232,6 +247,22 @@ class Index:
         # so a reader that loaded it keeps answering after a swap.
         index._vector_matrix = index.load_vectors()
         return index
+
+    @classmethod
+    def load_snapshot(cls, folder: Path, *, hash_limit: int = VERIFY_HASH_LIMIT) -> Index:
+        """Load one snapshot folder (live or not), verifying its files.
+
+        Raises:
+            IndexCorruptError: a file is missing, truncated or fails its checksum.
+            IndexMismatchError: a manifest format this qa cannot read.
+        """
+        try:
+            with _LOAD_LOCK:
+                return cls._load_folder(Path(folder), verify=True, hash_limit=hash_limit)
+        except FileNotFoundError as exc:
+            raise IndexCorruptError(
+                f"index snapshot {folder} is incomplete ({exc.filename} is missing); run `qa index --rebuild`"
+            ) from None
 
     def load_vectors(self) -> np.ndarray:
         """The stored passage vectors (memory-mapped), row i = passage i."""
@@ -297,3 +328,93 @@ class Index:
         report.added.sort()
         report.changed.sort()
         return report
+
+
+# -- recovery --------------------------------------------------------------------------
+
+
+@dataclass
+class Recovery:
+    """What `recover_index` did."""
+
+    snapshot: Path  # the live snapshot now
+    built_at: str
+    switched: bool  # CURRENT was pointed at another snapshot
+    damaged: dict[str, str] = field(default_factory=dict)  # snapshot name -> what is wrong
+
+    def summary(self) -> str:
+        if self.switched:
+            head = f"recovered: the index is now snapshot {self.snapshot.name} (built {self.built_at})"
+        else:
+            head = f"the live snapshot {self.snapshot.name} (built {self.built_at}) is intact; nothing to do"
+        lines = [head] + [f"  damaged {name}: {why}" for name, why in self.damaged.items()]
+        if self.switched:
+            lines.append("  run `qa index` to bring it up to date with the corpus")
+        return "\n".join(lines)
+
+
+def _intact_snapshots(
+    store: IndexStore, *, exclude: Path | None, hash_limit: int
+) -> Iterator[tuple[Path, Any]]:
+    """(folder, Index or the error) for each snapshot except `exclude`, newest first."""
+    for folder in store.snapshots():
+        if folder == exclude:
+            continue
+        try:
+            yield folder, Index.load_snapshot(folder, hash_limit=hash_limit)
+        except (IndexCorruptError, IndexMismatchError, OSError) as exc:
+            yield folder, exc
+
+
+def _recovery_hint(store: IndexStore, damaged: Path | None, hash_limit: int) -> str:
+    """ "; or run `qa index --recover` ..." when an intact snapshot other than `damaged` exists."""
+    try:
+        for folder, loaded in _intact_snapshots(store, exclude=damaged, hash_limit=hash_limit):
+            if isinstance(loaded, Index):
+                return (
+                    f"; or run `qa index --recover` to go back to the intact snapshot {folder.name} "
+                    f"(built {loaded.manifest.built_at})"
+                )
+    except OSError:
+        pass
+    return ""
+
+
+def recover_index(index_dir: Path) -> Recovery:
+    """Point CURRENT at the newest intact snapshot of `index_dir` (`qa index --recover`).
+
+    Every file of a candidate is hashed, whatever its size. If the live snapshot is
+    intact nothing changes; damaged snapshots are left for the next build to remove.
+
+    Raises:
+        IndexNotFoundError: no snapshot exists.
+        IndexCorruptError: no snapshot is intact (rebuild).
+    """
+    if not Path(index_dir).is_dir():
+        raise IndexNotFoundError(f"no index in {str(index_dir)!r}; run `qa index` to build one")
+    store = IndexStore(index_dir)
+    with store.lock():
+        try:
+            live = store.current()
+        except IndexCorruptError as exc:
+            logger.info("%s", exc)
+            live = None
+        damaged: dict[str, str] = {}
+        candidates = ([live] if live is not None else []) + [p for p in store.snapshots() if p != live]
+        if not candidates:
+            raise IndexNotFoundError(f"no index snapshot in {str(index_dir)!r}; run `qa index` to build one")
+        for folder in candidates:
+            try:
+                index = Index.load_snapshot(folder, hash_limit=sys.maxsize)
+            except (IndexCorruptError, IndexMismatchError, OSError) as exc:
+                damaged[folder.name] = str(exc)
+                continue
+            if folder != live:
+                store.point_to(folder)
+                logger.warning("CURRENT now names snapshot %s", folder.name)
+            return Recovery(
+                snapshot=folder, built_at=index.manifest.built_at, switched=folder != live, damaged=damaged
+            )
+    raise IndexCorruptError(
+        f"no intact snapshot in {index_dir} ({len(damaged)} damaged); run `qa index --rebuild`"
+    )

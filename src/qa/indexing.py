@@ -8,6 +8,7 @@ them, assemble the rows of the new snapshot, write it, and publish it.
 from __future__ import annotations
 
 import logging
+import shutil
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -18,10 +19,11 @@ import numpy as np
 
 from qa import __version__
 from qa.build_report import BuildReport
+from qa.checkpoint import PARTIAL, EmbeddingCheckpoint, embed_resumable
 from qa.chunking import chunk
 from qa.config import IndexSettings, StoreSettings, merge_settings
 from qa.embedding import Embedder, load_embedder, model_fingerprint, resolve_backend, resolve_model
-from qa.encoding import context_text, embed_passages
+from qa.encoding import context_text
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexNotFoundError, QAError
 from qa.index import Index, snapshot_files, write_jsonl
 from qa.ingest import DEFAULT_MAX_BYTES, CorpusScan, scan_corpus
@@ -84,6 +86,7 @@ class _Rows:
     vectors: np.ndarray
     texts: list[str]  # what BM25 indexes: the embedded text of every passage
     sentences: SentenceTable | None
+    embedded: int = 0  # passages embedded by this build (the others were reused or resumed)
 
 
 def _load_previous(index_dir: Path, report: BuildReport) -> Index | None:
@@ -191,7 +194,13 @@ def _plan(
 
 
 def _assemble(
-    plan: _Plan, reuse: Index | None, settings: IndexSettings, embedder: Embedder, *, show_progress: bool
+    plan: _Plan,
+    reuse: Index | None,
+    settings: IndexSettings,
+    embedder: Embedder,
+    checkpoint: EmbeddingCheckpoint,
+    *,
+    show_progress: bool,
 ) -> _Rows:
     """Embed the planned passages and lay out every row of the new snapshot: reused rows
     copy their vectors (and sentences) from the previous snapshot."""
@@ -199,8 +208,8 @@ def _assemble(
     # reranking, highlighting and the abstention confidence.
     new_sentences = [passage_sentences(p) for p in plan.to_embed] if settings.sentence_vectors else []
     new_texts = [context_text(p, settings, embedder) for p in plan.to_embed]
-    new_vectors, new_sentence_vectors = embed_passages(
-        embedder, plan.to_embed, new_texts, new_sentences, settings, show_progress=show_progress
+    new_vectors, new_sentence_vectors, embedded = embed_resumable(
+        embedder, plan.to_embed, new_texts, new_sentences, settings, checkpoint, show_progress=show_progress
     )
     dim = embedder.dimension
     old_vectors = reuse.load_vectors() if reuse is not None else None
@@ -243,7 +252,7 @@ def _assemble(
             if sentence_vecs
             else np.zeros((0, dim), np.float16),
         )
-    return _Rows(passages=passages, vectors=vectors, texts=texts, sentences=sentences)
+    return _Rows(passages=passages, vectors=vectors, texts=texts, sentences=sentences, embedded=embedded)
 
 
 def _document_tables(
@@ -359,6 +368,7 @@ def build_index(
         if reuse is not None and _up_to_date(reuse, scan, store):
             report.unchanged = [d.doc_id for d in docs]
             report.passages = len(reuse.passages)
+            shutil.rmtree(Path(index_dir) / PARTIAL, ignore_errors=True)  # an interrupted build's, now moot
             report.seconds = time.perf_counter() - t0
             return report
 
@@ -376,8 +386,12 @@ def build_index(
             report.changed = [d for d in report.added if d in old_docs]
             report.added = [d for d in report.added if d not in old_docs]
         report.passages = plan.passages
-        rows = _assemble(plan, reuse, settings, embedder, show_progress=show_progress)
-        report.embedded = len(plan.to_embed)
+        checkpoint = EmbeddingCheckpoint(
+            index_dir, fingerprint=embedder.fingerprint(), backend=embedder.backend, settings=settings
+        )
+        rows = _assemble(plan, reuse, settings, embedder, checkpoint, show_progress=show_progress)
+        report.embedded = rows.embedded
+        report.resumed = len(plan.to_embed) - rows.embedded
 
         now = utc_now()
         doc_meta, doc_rows = _document_tables(plan, prev, scan, now)
@@ -403,9 +417,13 @@ def build_index(
         tmp = index_store.new_snapshot()
         try:
             _write_snapshot(tmp, rows, manifest=manifest, store_settings=store, document_rows=doc_rows)
-            report.snapshot = index_store.publish(tmp)
+            # Keep the snapshot being replaced (it loaded intact) for `qa index --recover`.
+            report.snapshot = index_store.publish(tmp, previous=prev.path if prev is not None else None)
+            checkpoint.clear()
         except BaseException:
-            # Leave the live snapshot untouched; the next writer removes the temp folder.
+            # Leave the live snapshot untouched and free the space now (a killed build's
+            # temp folder is removed by the next writer).
+            shutil.rmtree(tmp, ignore_errors=True)
             logger.error("index build failed; the previous index is unchanged")
             raise
         report.seconds = time.perf_counter() - t0

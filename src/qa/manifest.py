@@ -1,13 +1,17 @@
 """The snapshot manifest: a frozen `Manifest`, the only code that knows manifest.json's keys.
 
 A manifest ties one snapshot together: the model that made the vectors, the chunk and
-store settings, every document's hash, and a checksum of every file. Manifests written
-by older qa versions (format 2, with a `faiss` section instead of `store`) still load.
+store settings, every document's hash, and a checksum of every file. Its `digest` is a
+sha256 of its own content, so an edited field (a document's hash, a file's checksum) is
+caught on load. Manifests written by older qa versions (format 3 without a digest;
+format 2, with a `faiss` section instead of `store`) still load.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -24,12 +28,17 @@ __all__ = [
     "Manifest",
     "ModelInfo",
     "StoreInfo",
+    "content_digest",
 ]
+
+logger = logging.getLogger(__name__)
 
 MANIFEST = "manifest.json"
 # 3: the vector store is a section of its own (`store`), no longer `faiss`.
-FORMAT_VERSION = 3
-READABLE_FORMATS = (2, 3)
+# 4: the manifest carries `digest`, a sha256 of its own content.
+FORMAT_VERSION = 4
+READABLE_FORMATS = (2, 3, 4)
+DIGEST = "digest"
 _REBUILD = "run `qa index --rebuild`"
 
 
@@ -102,7 +111,8 @@ class Manifest:
     # -- JSON ---------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        """manifest.json's content, with its `digest`."""
+        d: dict[str, Any] = {
             "format": self.format,
             "qa_version": self.qa_version,
             "built_at": self.built_at,
@@ -139,6 +149,8 @@ class Manifest:
             "duplicates": dict(self.duplicates),
             "files": {rel: {"size": f.size, "sha256": f.sha256} for rel, f in self.files.items()},
         }
+        d[DIGEST] = content_digest(d)
+        return d
 
     @classmethod
     def from_dict(cls, d: Any, *, where: str = "manifest") -> Manifest:
@@ -150,6 +162,7 @@ class Manifest:
         """
         if not isinstance(d, dict):
             raise IndexCorruptError(f"{where} is not an index manifest; {_REBUILD}")
+        _check_digest(d, where)
         if d.get("format") not in READABLE_FORMATS:
             raise IndexMismatchError(
                 f"index format {d.get('format')} is not supported by this qa "
@@ -212,8 +225,18 @@ class Manifest:
         """The manifest of the snapshot in `folder`."""
         path = folder / MANIFEST
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise IndexCorruptError(f"index file {MANIFEST} is missing in {folder}; {_REBUILD}") from None
+        except OSError as exc:
+            raise IndexCorruptError(f"{path} cannot be read ({exc.strerror}); {_REBUILD}") from None
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise IndexCorruptError(
+                f"{path} is not valid UTF-8 (bad byte at offset {exc.start}: damaged); {_REBUILD}"
+            ) from None
+        except (json.JSONDecodeError, RecursionError) as exc:
             raise IndexCorruptError(f"{path} is not valid JSON ({exc}); {_REBUILD}") from None
         return cls.from_dict(data, where=str(path))
 
@@ -221,6 +244,29 @@ class Manifest:
         (folder / MANIFEST).write_text(
             json.dumps(self.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8"
         )
+
+
+def content_digest(d: Mapping[str, Any]) -> str:
+    """`sha256:<hex>` of a manifest's canonical JSON (sorted keys, no spaces, ASCII),
+    leaving out the digest itself; so re-indenting the file does not change it."""
+    body = {k: v for k, v in d.items() if k != DIGEST}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return "sha256:" + hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _check_digest(d: Mapping[str, Any], where: str) -> None:
+    digest = d.get(DIGEST)
+    if digest is None:
+        if isinstance(d.get("format"), int) and d["format"] >= 4:
+            raise IndexCorruptError(f"{where} has no digest (damaged or edited); {_REBUILD}")
+        logger.debug("%s predates manifest digests; not checked", where)
+        return
+    try:
+        actual = content_digest(d)
+    except (TypeError, ValueError) as exc:
+        raise IndexCorruptError(f"{where} cannot be checked ({exc}); {_REBUILD}") from None
+    if digest != actual:
+        raise IndexCorruptError(f"{where} fails its own checksum (a field was edited or damaged); {_REBUILD}")
 
 
 def _store_from_format2(faiss: dict[str, Any]) -> dict[str, Any]:
