@@ -38,7 +38,8 @@ def read_with_notes(
         raise UnreadableFile("empty file (no text)")
     doc = Document(
         doc_id=doc_id,
-        title=extracted.title[:200],
+        # A format with no title of its own (a CSV table) is called by its file name.
+        title=(extracted.title or path.name)[:200],
         text=extracted.text,
         sha256=hashlib.sha256(extracted.text.encode("utf-8")).hexdigest(),
         size=len(data),

@@ -20,6 +20,25 @@ READERS: Mapping[str, str] = {
     ".html": "qa.ingest.html:reader",
     ".htm": "qa.ingest.html:reader",
     ".pdf": "qa.ingest.pdf:reader",
+    ".rst": "qa.ingest.rst:reader",
+    ".rest": "qa.ingest.rst:reader",
+    ".docx": "qa.ingest.docx:reader",
+    ".odt": "qa.ingest.odt:reader",
+    ".epub": "qa.ingest.epub:reader",
+    ".pptx": "qa.ingest.pptx:reader",
+    ".csv": "qa.ingest.csv:comma_separated",
+    ".tsv": "qa.ingest.csv:tab_separated",
+    ".1": "qa.ingest.man:reader",
+    ".2": "qa.ingest.man:reader",
+    ".3": "qa.ingest.man:reader",
+    ".4": "qa.ingest.man:reader",
+    ".5": "qa.ingest.man:reader",
+    ".6": "qa.ingest.man:reader",
+    ".7": "qa.ingest.man:reader",
+    ".8": "qa.ingest.man:reader",
+    ".9": "qa.ingest.man:reader",
+    ".man": "qa.ingest.man:reader",
+    ".gz": "qa.ingest.man:gzipped",  # gzipped man pages (ls.1.gz); other .gz files are refused
 }
 SUPPORTED_SUFFIXES = tuple(sorted(READERS))
 
