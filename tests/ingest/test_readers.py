@@ -37,8 +37,8 @@ def test_other_file_types_are_listed_with_the_reason(tmp_path: Path) -> None:
 def test_read_document_reports_reason(tmp_path: Path) -> None:
     with pytest.raises(UnreadableFile, match="vanished"):
         read_document(tmp_path / "missing.txt", "missing.txt")
-    with pytest.raises(UnreadableFile, match="unsupported file type '.docx'"):
-        read_document(tmp_path / "x.docx", "x.docx", data=b"anything")
+    with pytest.raises(UnreadableFile, match="unsupported file type '.xlsx'"):
+        read_document(tmp_path / "x.xlsx", "x.xlsx", data=b"anything")
 
 
 def test_non_utf8_text_is_detected_and_reported(tmp_path: Path) -> None:
@@ -114,8 +114,8 @@ def test_every_registered_reader_resolves_and_names_its_format() -> None:
 def test_load_reader_ignores_case_and_lists_the_supported_suffixes() -> None:
     assert load_reader(".TXT") is load_reader(".txt")
     with pytest.raises(UnreadableFile) as exc:
-        load_reader(".docx")
-    assert str(exc.value) == f"unsupported file type '.docx'; supported: {', '.join(SUPPORTED_SUFFIXES)}"
+        load_reader(".xlsx")
+    assert str(exc.value) == f"unsupported file type '.xlsx'; supported: {', '.join(SUPPORTED_SUFFIXES)}"
     with pytest.raises(UnreadableFile, match=r"unsupported file type '\(none\)'"):
         load_reader("")
 

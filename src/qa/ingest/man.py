@@ -16,6 +16,7 @@ import io
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
@@ -83,13 +84,21 @@ def _run(groff: str, source: str) -> bytes:
             stderr=subprocess.DEVNULL,
             cwd=tmp,
             env=env,
+            start_new_session=True,  # groff runs troff and grotty: stop them all together
         )
-        timer = threading.Timer(GROFF_TIMEOUT, proc.kill)
+
+        def stop() -> None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+        timer = threading.Timer(GROFF_TIMEOUT, stop)
         timer.start()
         try:
             out = proc.stdout.read(_MAX_OUTPUT + 1) if proc.stdout is not None else b""
             if len(out) > _MAX_OUTPUT:
-                proc.kill()
+                stop()
             code = proc.wait()
         finally:
             timer.cancel()
@@ -107,10 +116,11 @@ def _tidy(rendered: str) -> str:
     filled = [i for i, line in enumerate(lines) if line]
     if filled and _HEADER.match(lines[filled[0]].strip()):
         lines[filled[0]] = ""
-    if len(filled) > 1 and _FOOTER.search(lines[filled[-1]]) and lines[filled[-1]].startswith(" "):
+    if len(filled) > 1 and _FOOTER.search(lines[filled[-1]]):
         lines[filled[-1]] = ""
-    indents = Counter(len(line) - len(line.lstrip(" ")) for line in lines if line)
-    body = min((i for i, _ in indents.most_common(1)), default=0)
+    # The body's indentation is the most common one; headings are indented less.
+    indents = Counter(len(line) - len(line.lstrip(" ")) for line in lines if line.startswith(" "))
+    body = indents.most_common(1)[0][0] if indents else 0
     out: list[str] = []
     for line in lines:
         indent = len(line) - len(line.lstrip(" "))

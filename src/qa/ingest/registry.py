@@ -41,6 +41,8 @@ READERS: Mapping[str, str] = {
     ".gz": "qa.ingest.man:gzipped",  # gzipped man pages (ls.1.gz); other .gz files are refused
 }
 SUPPORTED_SUFFIXES = tuple(sorted(READERS))
+# Import name -> the name to `pip install`, where they differ.
+_DISTRIBUTIONS: Mapping[str, str] = {"docx": "python-docx", "pptx": "python-pptx", "odf": "odfpy"}
 
 
 class ReaderUnavailableError(CorpusError):
@@ -71,9 +73,10 @@ def _resolve(suffix: str, spec: str) -> Reader:
         missing = exc.name or ""
         if not missing or module_name == missing or module_name.startswith(missing + "."):
             raise  # the registry names a module that does not exist: a bug, not a setup problem
+        package = _DISTRIBUTIONS.get(missing.partition(".")[0], missing.partition(".")[0])
         raise ReaderUnavailableError(
-            f"reading {suffix} files needs the Python package {missing!r}, which is not installed; "
-            f"install it with `pip install {missing}`"
+            f"reading {suffix} files needs the Python package {package!r}, which is not installed; "
+            f"install it with `pip install {package}`"
         ) from exc
     reader: Reader = getattr(module, attribute)
     return reader

@@ -1,0 +1,45 @@
+"""The .epub reader: chapters in spine order through the HTML text extraction, title, offsets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _ingest_helpers import assert_exact, skip_reasons
+from _office_samples import make_epub
+
+from qa.chunking import split_paragraphs
+from qa.ingest import scan_corpus
+from qa.ingest.epub import reader
+
+
+def test_epub_chapters_are_read_in_spine_order_without_the_navigation() -> None:
+    extracted = reader(make_epub(), [])
+    assert extracted.fmt == "epub" and extracted.title == "A Small Book of Tides"
+    paragraphs = [extracted.text[s:e] for s, e in split_paragraphs(extracted.text)]
+    assert paragraphs == [
+        "Spring tides",
+        "Spring tides happen at new moon and full moon, when the sun and the moon pull in a line.",
+        "Highest high water",
+        "Lowest low water",
+        "Neap tides",
+        "Neap tides come a week later, at the quarter moons, and their range is smallest.",
+    ]
+    assert "hidden()" not in extracted.text
+
+
+def test_epub_passages_slice_back_exactly(tmp_path: Path) -> None:
+    (tmp_path / "tides.epub").write_bytes(make_epub())
+    (doc,) = scan_corpus(tmp_path).documents
+    assert doc.fmt == "epub" and doc.title == "A Small Book of Tides"
+    assert any("quarter moons" in p.text for p in assert_exact(doc))
+
+
+@pytest.mark.parametrize("data", [b"PK\x03\x04 junk", make_epub()[:500]], ids=["garbage", "truncated"])
+def test_damaged_epub_is_skipped_with_the_reason(tmp_path: Path, data: bytes) -> None:
+    (tmp_path / "bad.epub").write_bytes(data)
+    (tmp_path / "good.txt").write_text("Fine.\n")
+    scan = scan_corpus(tmp_path)
+    assert [d.doc_id for d in scan.documents] == ["good.txt"]
+    reason = skip_reasons(scan)["bad.epub"]
+    assert "damaged" in reason or "unreadable .epub" in reason

@@ -1,0 +1,75 @@
+"""The new formats in the registry: every suffix resolves, packages load lazily, a missing one is named."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa.ingest import READERS, SUPPORTED_SUFFIXES, ReaderUnavailableError, read_document, registry
+from qa.uploads import UploadLimits, sanitize_filename
+
+NEW = {
+    ".rst": "rst",
+    ".rest": "rst",
+    ".docx": "docx",
+    ".odt": "odt",
+    ".epub": "epub",
+    ".pptx": "pptx",
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".man": "man",
+    ".gz": "man",
+    **{f".{n}": "man" for n in range(1, 10)},
+}
+
+
+def test_every_new_suffix_has_a_reader_in_its_own_module() -> None:
+    for suffix, module in NEW.items():
+        assert READERS[suffix].startswith(f"qa.ingest.{module}:"), suffix
+        assert callable(registry.load_reader(suffix))
+
+
+def test_uploads_accept_the_new_formats() -> None:
+    accepted = UploadLimits().accepted_suffixes()
+    assert set(NEW) <= set(accepted) and accepted == SUPPORTED_SUFFIXES
+    assert sanitize_filename("Report 2024.DOCX") == "Report 2024.docx"
+    assert sanitize_filename("ls.1.gz") == "ls.1.gz"
+
+
+def test_importing_ingest_imports_no_format_package() -> None:
+    packages = ["docx", "pptx", "odf", "ebooklib", "docutils"] + [f"qa.ingest.{m}" for m in set(NEW.values())]
+    code = f"import sys, qa.ingest; sys.exit(any(m in sys.modules for m in {packages!r}))"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+@pytest.fixture
+def fresh_registry():
+    registry._resolve.cache_clear()
+    yield
+    registry._resolve.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("suffix", "module", "package"),
+    [
+        (".docx", "docx", "python-docx"),
+        (".pptx", "pptx", "python-pptx"),
+        (".odt", "odf", "odfpy"),
+        (".epub", "ebooklib", "ebooklib"),
+        (".rst", "docutils", "docutils"),
+    ],
+)
+def test_a_missing_package_is_named_as_pip_knows_it(
+    monkeypatch: pytest.MonkeyPatch, fresh_registry, suffix: str, module: str, package: str
+) -> None:
+    monkeypatch.delitem(sys.modules, READERS[suffix].partition(":")[0], raising=False)
+    # What an uninstalled package looks like to import (its submodules too, if already loaded).
+    for name in [m for m in sys.modules if m == module or m.startswith(module + ".")] or [module]:
+        monkeypatch.setitem(sys.modules, name, None)
+    with pytest.raises(
+        ReaderUnavailableError, match=rf"needs the Python package '{package}'.*pip install {package}`"
+    ):
+        read_document(Path(f"x{suffix}"), f"x{suffix}", data=b"anything")
