@@ -20,7 +20,6 @@ import signal
 import subprocess
 import tempfile
 import threading
-from collections import Counter
 
 from qa.ingest.decoding import decode_text
 from qa.ingest.files import DEFAULT_MAX_BYTES
@@ -58,6 +57,7 @@ _UNSAFE = re.compile(
 _SO_LINK = re.compile(r"^[.'][ \t]*so[ \t]+(\S+)", re.MULTILINE)
 _HEADER = re.compile(r"^\S+\(\S+\)\s.*\S+\(\S+\)$")
 _FOOTER = re.compile(r"\S+\(\S+\)$")
+_HEADING_INDENT = 3
 _BLANKS = re.compile(r"\n{3,}")
 
 
@@ -118,13 +118,14 @@ def _tidy(rendered: str) -> str:
         lines[filled[0]] = ""
     if len(filled) > 1 and _FOOTER.search(lines[filled[-1]]):
         lines[filled[-1]] = ""
-    # The body's indentation is the most common one; headings are indented less.
-    indents = Counter(len(line) - len(line.lstrip(" ")) for line in lines if line.startswith(" "))
-    body = indents.most_common(1)[0][0] if indents else 0
+    # groff puts section headings at column 0 and subsection headings at 3; the body is
+    # indented more (7 for man(7), 5 for mdoc(7)) and is dedented by its least indentation.
+    indents = [len(line) - len(line.lstrip(" ")) for line in lines if line]
+    body = min((i for i in indents if i > _HEADING_INDENT), default=0)
     out: list[str] = []
     for line in lines:
         indent = len(line) - len(line.lstrip(" "))
-        if line and indent < body:
+        if line and indent <= _HEADING_INDENT:
             # A section or subsection heading: a paragraph of its own.
             out.extend(["", line.strip(), ""])
         else:
