@@ -13,12 +13,12 @@ export TRANSFORMERS_OFFLINE := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup index browser lint bench clean
+.PHONY: run test setup index browser groff lint bench clean
 
-run: setup
+run: setup groff
 	$(BIN)/qa serve
 
-test: setup browser
+test: setup browser groff
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: $(STAMP)
@@ -40,6 +40,12 @@ index: setup
 browser:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	fi
+
+# groff renders man pages (.1-.9, .man, .1.gz) when they are indexed (Debian groff-base).
+groff:
+	@if ! command -v groff >/dev/null; then \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq groff-base >/dev/null; \
 	fi
 
 lint: setup

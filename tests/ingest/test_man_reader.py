@@ -13,7 +13,7 @@ from _office_samples import DATA
 from qa.chunking import split_paragraphs
 from qa.ingest import ReaderUnavailableError, UnreadableFile, man, read_document, scan_corpus
 
-pytestmark = pytest.mark.skipif(shutil.which("groff") is None, reason="needs groff (Debian groff-base)")
+NEEDS_GROFF = pytest.mark.skipif(shutil.which("groff") is None, reason="needs groff (Debian groff-base)")
 
 PAGE = b""".TH FERRY 1 "May 2024" "ferry 1.0" "User Commands"
 .SH NAME
@@ -35,6 +35,7 @@ Zero when the seats were booked.
 """
 
 
+@NEEDS_GROFF
 def test_man_page_renders_to_readable_paragraphs() -> None:
     extracted = man.reader(PAGE, [])
     assert extracted.fmt == "man" and extracted.title == "ferry - book a seat on the harbour ferry"
@@ -53,6 +54,7 @@ def test_man_page_renders_to_readable_paragraphs() -> None:
     ]
 
 
+@NEEDS_GROFF
 def test_real_gzipped_mdoc_page_reads_with_exact_offsets(tmp_path: Path) -> None:
     (tmp_path / "scp.1.gz").write_bytes((DATA / "scp.1.gz").read_bytes())
     (tmp_path / "plain").mkdir()
@@ -94,12 +96,14 @@ def test_pages_that_are_not_self_contained_man_pages_are_skipped(
     assert reasons["notes.gz"].startswith("only gzipped man pages are read from .gz files: not a man page")
 
 
+@NEEDS_GROFF
 def test_the_environment_never_reaches_the_page(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("QA_TEST_SECRET", "hunter2")
     text = man.reader(b".TH X 1\n.SH NAME\nx \\- y\n.SH S\nsecret is \\V[QA_TEST_SECRET].\n", []).text
     assert "hunter2" not in text and "secret is ." in text
 
 
+@NEEDS_GROFF
 def test_a_looping_page_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(man, "GROFF_TIMEOUT", 1.0)
     with pytest.raises(UnreadableFile, match="loop forever"):
