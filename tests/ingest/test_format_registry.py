@@ -73,3 +73,20 @@ def test_a_missing_package_is_named_as_pip_knows_it(
         ReaderUnavailableError, match=rf"needs the Python package '{package}'.*pip install {package}`"
     ):
         read_document(Path(f"x{suffix}"), f"x{suffix}", data=b"anything")
+
+
+def test_uploads_of_each_office_format_are_read_before_they_are_saved() -> None:
+    from _office_samples import make_docx, make_epub, make_odt, make_pptx
+
+    from qa.uploads import Upload, UploadRejectedError, check_upload
+
+    limits = UploadLimits()
+    for name, data in [
+        ("Lights.docx", make_docx()),
+        ("bees.odt", make_odt()),
+        ("tides.epub", make_epub()),
+        ("solar.pptx", make_pptx()),
+    ]:
+        assert check_upload(Upload(name, data), limits) == name
+    with pytest.raises(UploadRejectedError, match=r"'broken\.docx' was not added: not a valid \.docx file"):
+        check_upload(Upload("broken.docx", b"PK\x03\x04 junk"), limits)

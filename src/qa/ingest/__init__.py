@@ -1,8 +1,11 @@
 """Corpus folder -> Documents, with a report of every file that was skipped and why.
 
 Formats: plain text (.txt, .text, .md, .markdown), HTML (.html, .htm; visible text
-only) and PDF (.pdf; text layer, with the character offset where each page starts).
-The stored `Document.text` is the extracted text, and every offset indexes it.
+only), PDF (.pdf; text layer, with the character offset where each page starts),
+reStructuredText (.rst, .rest), Word (.docx), OpenDocument text (.odt), e-books (.epub),
+PowerPoint (.pptx; a slide is a page), tables (.csv, .tsv) and man pages (.1-.9, .man,
+gzipped .gz). docs/FORMATS.md says what each keeps. The stored `Document.text` is the
+extracted text, and every offset indexes it.
 
 Modules:
     corpus     the one walk over the corpus folder (`iter_corpus_files`) and `scan_corpus`
@@ -11,7 +14,9 @@ Modules:
     registry   suffix -> reader (`READERS`), resolved lazily
     reader     the reader contract (`Extracted`, `Reader`, `UnreadableFile`)
     decoding   bytes -> text for the text formats
-    plain, html, pdf   one reader per format
+    blocks     blocks -> document text (paragraphs, list lines, "column: value" rows)
+    archives   the size check for zip containers (.docx, .odt, .epub, .pptx)
+    plain, html, pdf, rst, docx, odt, epub, pptx, csv, man   one reader per format
 
 Adding a format: write `ingest/NAME.py` with a function `reader(data, notes) ->
 Extracted` (raise `UnreadableFile` with the reason for a file it cannot use), and add

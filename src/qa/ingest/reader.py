@@ -18,7 +18,7 @@ class Extracted:
 
     Args:
         text: the extracted text; every stored offset indexes it.
-        fmt: the format name stored with the document ("txt", "md", "html", "pdf").
+        fmt: the format name stored with the document ("txt", "md", "html", "pdf", "rst", "docx", "odt", "epub", "pptx", "csv", "tsv", "man").
         title: the document's title ("" when it has none).
         page_starts: the character offset where each page starts (paged formats only).
     """
