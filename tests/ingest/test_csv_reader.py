@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from _ingest_helpers import assert_exact
+from _ingest_helpers import assert_exact, paragraphs_of
 from _office_samples import DATA
 
-from qa.chunking import split_paragraphs
 from qa.ingest import UnreadableFile, read_document, scan_corpus
 from qa.ingest.blocks import ROW_GROUP_CHARS
 from qa.ingest.csv import comma_separated, tab_separated
@@ -36,7 +35,7 @@ def test_real_csv_groups_whole_rows_and_is_named_by_its_file(tmp_path: Path) -> 
     (tmp_path / "debian.csv").write_bytes((DATA / "debian-releases.csv").read_bytes())
     (doc,) = scan_corpus(tmp_path).documents
     assert doc.fmt == "csv" and doc.title == "debian.csv"
-    paragraphs = [doc.text[s:e] for s, e in split_paragraphs(doc.text)]
+    paragraphs = paragraphs_of(doc.text)
     assert paragraphs[0] == "Columns: version, codename, series, created, release, eol, eol-lts, eol-elts"
     rows = [line for p in paragraphs[1:] for line in p.split("\n")]
     source_rows = (DATA / "debian-releases.csv").read_text().strip().split("\n")[1:]

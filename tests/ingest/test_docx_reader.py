@@ -4,19 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from _ingest_helpers import assert_exact, skip_reasons
+from _ingest_helpers import assert_exact, paragraphs_of
 from _office_samples import make_docx
 
-from qa.chunking import split_paragraphs
-from qa.ingest import UnreadableFile, read_document, scan_corpus
+from qa.ingest import scan_corpus
 from qa.ingest.docx import reader
 
 
 def test_docx_blocks_become_paragraphs_lines_and_rows() -> None:
     extracted = reader(make_docx(), [])
     assert extracted.fmt == "docx" and extracted.title == "Lighthouse keeping"
-    paragraphs = [extracted.text[s:e] for s, e in split_paragraphs(extracted.text)]
+    paragraphs = paragraphs_of(extracted.text)
     assert paragraphs == [
         "Lighthouse keeping",
         "Nightly duties",
@@ -39,27 +37,3 @@ def test_docx_passages_slice_back_exactly(tmp_path: Path) -> None:
     assert doc.doc_id == "lights.docx" and doc.fmt == "docx"
     passages = assert_exact(doc)
     assert any("Eddystone" in p.text for p in passages)
-
-
-@pytest.mark.parametrize(
-    ("data", "reason"),
-    [(b"PK\x03\x04 not really", "zip container is damaged"), (make_docx()[:300], "damaged")],
-    ids=["garbage", "truncated"],
-)
-def test_damaged_docx_is_skipped_with_the_reason(tmp_path: Path, data: bytes, reason: str) -> None:
-    (tmp_path / "bad.docx").write_bytes(data)
-    (tmp_path / "good.txt").write_text("Fine.\n")
-    scan = scan_corpus(tmp_path)
-    assert [d.doc_id for d in scan.documents] == ["good.txt"]
-    assert reason in skip_reasons(scan)["bad.docx"]
-
-
-def test_a_zip_that_is_not_a_word_document_is_refused() -> None:
-    import io
-    import zipfile
-
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as z:
-        z.writestr("hello.txt", "not a document")
-    with pytest.raises(UnreadableFile, match=r"corrupted or unreadable \.docx"):
-        read_document(Path("x.docx"), "x.docx", data=buf.getvalue())

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from _ingest_helpers import assert_exact, skip_reasons
+from _ingest_helpers import assert_exact, paragraphs_of
 from _office_samples import make_epub
 
-from qa.chunking import split_paragraphs
 from qa.ingest import scan_corpus
 from qa.ingest.epub import reader
 
@@ -16,7 +14,7 @@ from qa.ingest.epub import reader
 def test_epub_chapters_are_read_in_spine_order_without_the_navigation() -> None:
     extracted = reader(make_epub(), [])
     assert extracted.fmt == "epub" and extracted.title == "A Small Book of Tides"
-    paragraphs = [extracted.text[s:e] for s, e in split_paragraphs(extracted.text)]
+    paragraphs = paragraphs_of(extracted.text)
     assert paragraphs == [
         "Spring tides",
         "Spring tides happen at new moon and full moon, when the sun and the moon pull in a line.",
@@ -33,13 +31,3 @@ def test_epub_passages_slice_back_exactly(tmp_path: Path) -> None:
     (doc,) = scan_corpus(tmp_path).documents
     assert doc.fmt == "epub" and doc.title == "A Small Book of Tides"
     assert any("quarter moons" in p.text for p in assert_exact(doc))
-
-
-@pytest.mark.parametrize("data", [b"PK\x03\x04 junk", make_epub()[:500]], ids=["garbage", "truncated"])
-def test_damaged_epub_is_skipped_with_the_reason(tmp_path: Path, data: bytes) -> None:
-    (tmp_path / "bad.epub").write_bytes(data)
-    (tmp_path / "good.txt").write_text("Fine.\n")
-    scan = scan_corpus(tmp_path)
-    assert [d.doc_id for d in scan.documents] == ["good.txt"]
-    reason = skip_reasons(scan)["bad.epub"]
-    assert "damaged" in reason or "unreadable .epub" in reason

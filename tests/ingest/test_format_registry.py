@@ -1,15 +1,28 @@
-"""The new formats in the registry: every suffix resolves, packages load lazily, a missing one is named."""
+"""The new formats together: registry, lazy imports, missing packages, damaged files, uploads."""
 
 from __future__ import annotations
 
+import io
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
+from _ingest_helpers import skip_reasons
+from _office_samples import make_docx, make_epub, make_odt, make_pptx
 
-from qa.ingest import READERS, SUPPORTED_SUFFIXES, ReaderUnavailableError, read_document, registry
-from qa.uploads import UploadLimits, sanitize_filename
+from qa.ingest import (
+    READERS,
+    SUPPORTED_SUFFIXES,
+    ReaderUnavailableError,
+    UnreadableFile,
+    read_document,
+    registry,
+    scan_corpus,
+)
+from qa.ingest.archives import check_zip
+from qa.uploads import Upload, UploadLimits, UploadRejectedError, check_upload, sanitize_filename
 
 NEW = {
     ".rst": "rst",
@@ -45,13 +58,6 @@ def test_importing_ingest_imports_no_format_package() -> None:
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
-@pytest.fixture
-def fresh_registry():
-    registry._resolve.cache_clear()
-    yield
-    registry._resolve.cache_clear()
-
-
 @pytest.mark.parametrize(
     ("suffix", "module", "package"),
     [
@@ -75,11 +81,41 @@ def test_a_missing_package_is_named_as_pip_knows_it(
         read_document(Path(f"x{suffix}"), f"x{suffix}", data=b"anything")
 
 
+OFFICE = {".docx": make_docx, ".odt": make_odt, ".epub": make_epub, ".pptx": make_pptx}
+
+
+@pytest.mark.parametrize("suffix", sorted(OFFICE))
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "not-this-format"])
+def test_a_damaged_office_file_is_skipped_with_the_reason(tmp_path: Path, suffix: str, damage: str) -> None:
+    if damage == "garbage":
+        data = b"PK\x03\x04 junk"
+    elif damage == "truncated":
+        data = OFFICE[suffix]()[:400]
+    else:
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w") as z:
+            z.writestr("hello.txt", "a zip, but not a document")
+        data = buf.getvalue()
+    (tmp_path / f"bad{suffix}").write_bytes(data)
+    (tmp_path / "good.txt").write_text("Fine.\n")
+    scan = scan_corpus(tmp_path)
+    assert [d.doc_id for d in scan.documents] == ["good.txt"]
+    reason = skip_reasons(scan)[f"bad{suffix}"]
+    if damage == "not-this-format":
+        assert reason.startswith(f"corrupted or unreadable {suffix} (")
+    else:
+        assert reason.startswith(f"not a valid {suffix} file (its zip container is damaged")
+
+
+def test_a_zip_bomb_is_refused_before_it_is_unpacked() -> None:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
+        z.writestr("word/document.xml", b"\0" * (2 * 1024 * 1024))
+    with pytest.raises(UnreadableFile, match=r"unpacks to 2,097,152 bytes, over the 1,000-byte limit"):
+        check_zip(buf.getvalue(), ".docx", max_unpacked=1000)
+
+
 def test_uploads_of_each_office_format_are_read_before_they_are_saved() -> None:
-    from _office_samples import make_docx, make_epub, make_odt, make_pptx
-
-    from qa.uploads import Upload, UploadRejectedError, check_upload
-
     limits = UploadLimits()
     for name, data in [
         ("Lights.docx", make_docx()),

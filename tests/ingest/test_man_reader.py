@@ -7,10 +7,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from _ingest_helpers import assert_exact, skip_reasons
+from _ingest_helpers import assert_exact, paragraphs_of, skip_reasons
 from _office_samples import DATA
 
-from qa.chunking import split_paragraphs
 from qa.ingest import ReaderUnavailableError, UnreadableFile, man, read_document, scan_corpus
 
 NEEDS_GROFF = pytest.mark.skipif(shutil.which("groff") is None, reason="needs groff (Debian groff-base)")
@@ -39,7 +38,7 @@ Zero when the seats were booked.
 def test_man_page_renders_to_readable_paragraphs() -> None:
     extracted = man.reader(PAGE, [])
     assert extracted.fmt == "man" and extracted.title == "ferry - book a seat on the harbour ferry"
-    paragraphs = [extracted.text[s:e] for s, e in split_paragraphs(extracted.text)]
+    paragraphs = paragraphs_of(extracted.text)
     assert paragraphs == [
         "NAME",
         "ferry - book a seat on the harbour ferry",

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from _ingest_helpers import assert_exact, skip_reasons
+from _ingest_helpers import assert_exact, paragraphs_of
 from _office_samples import make_odt
 
-from qa.chunking import split_paragraphs
 from qa.ingest import scan_corpus
 from qa.ingest.odt import reader
 
@@ -16,7 +14,7 @@ from qa.ingest.odt import reader
 def test_odt_blocks_become_paragraphs_lines_and_rows() -> None:
     extracted = reader(make_odt(), [])
     assert extracted.fmt == "odt" and extracted.title == "Beekeeping through the year"
-    paragraphs = [extracted.text[s:e] for s, e in split_paragraphs(extracted.text)]
+    paragraphs = paragraphs_of(extracted.text)
     assert paragraphs == [
         "The colony",
         # The footnote mark is left out of the sentence; its text follows the paragraph.
@@ -51,12 +49,3 @@ def test_odt_passages_slice_back_exactly(tmp_path: Path) -> None:
     (doc,) = scan_corpus(tmp_path).documents
     assert doc.fmt == "odt" and doc.title == "Beekeeping through the year"
     assert any("Harvest the honey" in p.text for p in assert_exact(doc))
-
-
-@pytest.mark.parametrize("data", [b"PK\x03\x04 junk", make_odt()[:400]], ids=["garbage", "truncated"])
-def test_damaged_odt_is_skipped_with_the_reason(tmp_path: Path, data: bytes) -> None:
-    (tmp_path / "bad.odt").write_bytes(data)
-    (tmp_path / "good.txt").write_text("Fine.\n")
-    scan = scan_corpus(tmp_path)
-    assert [d.doc_id for d in scan.documents] == ["good.txt"]
-    assert "damaged" in skip_reasons(scan)["bad.odt"] or "unreadable .odt" in skip_reasons(scan)["bad.odt"]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from _ingest_helpers import assert_exact, skip_reasons
+from _ingest_helpers import assert_exact
 from _office_samples import make_pptx
 
 from qa.citations import cite
@@ -37,13 +36,3 @@ def test_pptx_passages_cite_their_slide_as_the_page(tmp_path: Path) -> None:
     inverter = next(p for p in passages if "inverter" in p.text)
     assert cite(inverter, doc).page == 2
     assert {cite(p, doc).page for p in passages} == {1, 2, 3}
-
-
-@pytest.mark.parametrize("data", [b"PK\x03\x04 junk", make_pptx()[:500]], ids=["garbage", "truncated"])
-def test_damaged_pptx_is_skipped_with_the_reason(tmp_path: Path, data: bytes) -> None:
-    (tmp_path / "bad.pptx").write_bytes(data)
-    (tmp_path / "good.txt").write_text("Fine.\n")
-    scan = scan_corpus(tmp_path)
-    assert [d.doc_id for d in scan.documents] == ["good.txt"]
-    reason = skip_reasons(scan)["bad.pptx"]
-    assert "damaged" in reason or "unreadable .pptx" in reason

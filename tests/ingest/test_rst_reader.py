@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _ingest_helpers import assert_exact
+from _ingest_helpers import assert_exact, paragraphs_of
 from _office_samples import DATA
 
-from qa.chunking import split_paragraphs
 from qa.ingest import scan_corpus
 from qa.ingest.rst import reader
 
@@ -58,7 +57,7 @@ Yacht      10
 def test_rst_markup_is_removed_and_blocks_are_paragraphs() -> None:
     extracted = reader(GUIDE, [])
     assert extracted.fmt == "rst" and extracted.title == "Harbour handbook"
-    paragraphs = [extracted.text[s:e] for s, e in split_paragraphs(extracted.text)]
+    paragraphs = paragraphs_of(extracted.text)
     assert paragraphs == [
         "Harbour handbook",
         "Author: Ann Smith\nVersion: 2",
