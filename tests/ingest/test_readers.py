@@ -125,6 +125,13 @@ def test_importing_ingest_does_not_import_optional_reader_packages() -> None:
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
 
 
+@pytest.fixture
+def fresh_registry():
+    registry._resolve.cache_clear()
+    yield
+    registry._resolve.cache_clear()
+
+
 def test_missing_reader_package_names_the_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_registry
 ) -> None:
