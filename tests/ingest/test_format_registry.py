@@ -130,3 +130,35 @@ def test_uploads_of_each_office_format_are_read_before_they_are_saved() -> None:
         assert check_upload(Upload(name, data), limits) == name
     with pytest.raises(UploadRejectedError, match=r"'broken\.docx' was not added: not a valid \.docx file"):
         check_upload(Upload("broken.docx", b"PK\x03\x04 junk"), limits)
+
+
+def test_live_upload_adds_the_new_formats_to_the_served_index(tmp_path: Path) -> None:
+    from conftest import FakeEmbedder
+    from qa.collection import Collection
+    from qa.index import Index
+    from qa.indexing import build_index
+    from qa.retrieval import Retriever
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("A first document about harbours.\n")
+    build_index(corpus, tmp_path / "index", embedder=FakeEmbedder())
+    retriever = Retriever(Index.load(tmp_path / "index"), embedder=FakeEmbedder())
+    collection = Collection(
+        retriever, corpus_dir=corpus, index_dir=tmp_path / "index", embedder=FakeEmbedder()
+    )
+    uploads = [
+        Upload("Lights.docx", make_docx()),
+        Upload("solar.pptx", make_pptx()),
+        Upload("releases.csv", b"version,codename\n12,Bookworm\n13,Trixie\n"),
+    ]
+    change = collection.add(uploads)
+    assert sorted(change.added) == ["Lights.docx", "releases.csv", "solar.pptx"]
+    docs = {d.doc_id: d for d in collection.documents()}
+    assert (docs["Lights.docx"].fmt, docs["solar.pptx"].fmt, docs["releases.csv"].title) == (
+        "docx",
+        "pptx",
+        "releases.csv",
+    )
+    hits = retriever.search("codename Trixie", k=1, mode="bm25")
+    assert hits[0].passage.doc_id == "releases.csv" and "codename: Trixie" in hits[0].text

@@ -82,6 +82,8 @@ def test_rst_never_includes_other_files() -> None:
 def test_rst_title_from_a_title_field_else_the_first_section() -> None:
     assert reader(b":title: Return codes\n\nZero means success.\n", []).title == "Return codes"
     assert reader(b"Intro\n-----\n\nText.\n\nMore\n----\n\nText.\n", []).title == "Intro"
+    aside = b".. admonition:: Aside\n\n   Text.\n\nIntro\n-----\n\nText.\n\nMore\n----\n\nText.\n"
+    assert reader(aside, []).title == "Intro"
 
 
 def test_real_rst_file_reads_with_code_blocks_and_exact_offsets(tmp_path: Path) -> None:

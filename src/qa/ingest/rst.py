@@ -109,8 +109,8 @@ class _Walk:
                 continue  # a generated table of contents repeats the section titles
             if isinstance(child, (nodes.title, nodes.subtitle, nodes.rubric)):
                 text = clean_inline(_inline(child))
-                if not self.first_title:
-                    self.first_title = text
+                if not self.first_title and isinstance(node, (nodes.section, nodes.document)):
+                    self.first_title = text  # a section's title, not an admonition's or a sidebar's
                 self.blocks.append(text)
             elif isinstance(child, (nodes.literal_block, nodes.doctest_block)):
                 self.blocks.append(child.astext())
