@@ -10,6 +10,7 @@ __all__ = [
     "IndexMismatchError",
     "IndexCorruptError",
     "IndexLockedError",
+    "StoreError",
     "ModelError",
     "CitationError",
     "InputError",
@@ -42,6 +43,10 @@ class IndexCorruptError(QAError):
 
 class IndexLockedError(QAError):
     """Another process is writing the index."""
+
+
+class StoreError(QAError):
+    """The vector store (e.g. a Milvus server) cannot be reached or refused a request."""
 
 
 class ModelError(QAError):
