@@ -1,25 +1,20 @@
 """The contract every registered vector store passes (one test module, parametrised over STORES).
 
-Each store runs as one or more targets: a target names the store and makes the settings
-it needs in a test's folder (milvus-lite: a file in tmp_path). The Milvus server target
-exists only when `QA_TEST_MILVUS_URI` is set: tests/stores/test_milvus_server.py starts a
-server in a network namespace of its own and runs this module there with it set.
+Each store runs as one or more targets (tests/stores/targets.py): faiss, exact,
+milvus-lite, and a Milvus server when tests/stores/test_milvus_server.py runs this module
+inside the server's network namespace.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from qa.config import StoreSettings
 from qa.errors import ConfigError
-from qa.stores import STORES, VectorStore, build_store, exact_search, open_store, store_class
+from qa.stores import STORES, VectorStore, exact_search, store_class
+from stores.targets import TARGETS, Case
 
 
 def _unit(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
@@ -39,66 +34,8 @@ def assert_same_topk(scores, ids, ex_scores, ex_ids, *, tol: float = 1e-5) -> No
                 )
 
 
-# Every contract test keeps to this many vectors, so milvus-lite runs in every `make test`.
-MAX_VECTORS = 5_000
-SERVER_URI = os.environ.get("QA_TEST_MILVUS_URI")
-
-
-@dataclass(frozen=True)
-class Target:
-    """One way to run a store: its name, the settings for a test folder, why it cannot run."""
-
-    store: str
-    settings: Callable[[Path], StoreSettings]
-    missing: str | None = None
-
-
-def _milvus_missing() -> str | None:
-    for module in ("pymilvus", "milvus_lite"):
-        if importlib.util.find_spec(module) is None:
-            return f"{module} is not installed (pip install 'qa[milvus]')"
-    return None
-
-
-TARGETS: dict[str, Target] = {
-    "faiss": Target("faiss", lambda _: StoreSettings(name="faiss")),
-    "exact": Target("exact", lambda _: StoreSettings(name="exact")),
-    "milvus-lite": Target(
-        "milvus", lambda root: StoreSettings(name="milvus", uri=str(root / "milvus.db")), _milvus_missing()
-    ),
-}
-if SERVER_URI:
-    TARGETS["milvus-server"] = Target("milvus", lambda _: StoreSettings(name="milvus", uri=SERVER_URI))
-
-
 def test_every_store_has_a_target() -> None:
     assert {t.store for t in TARGETS.values()} == set(STORES)
-
-
-@dataclass(frozen=True)
-class Case:
-    """A target made concrete for one test: the store's name and settings, and the index folder."""
-
-    name: str
-    settings: StoreSettings
-    root: Path
-
-    def build(self, vectors: np.ndarray) -> VectorStore:
-        assert len(vectors) <= MAX_VECTORS
-        folder = self.root / "snapshot"
-        folder.mkdir(parents=True, exist_ok=True)
-        return build_store(vectors, folder, self.settings)
-
-    def reopen(self, params) -> VectorStore:
-        return open_store(self.root / "snapshot", self.settings, params)
-
-
-@pytest.fixture(params=sorted(TARGETS))
-def case(request: pytest.FixtureRequest, tmp_path: Path) -> Case:
-    target = TARGETS[request.param]
-    if target.missing:
-        pytest.skip(target.missing)
-    return Case(target.store, target.settings(tmp_path), tmp_path)
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

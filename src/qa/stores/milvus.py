@@ -21,6 +21,7 @@ milvus-lite allows one process per file: while `qa serve` holds it, `qa index` o
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import importlib.util
 import logging
@@ -115,12 +116,18 @@ def collection_prefix(index_root: Path) -> str:
     return f"qa_{digest}_"
 
 
-def _locked(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if type(seen).__name__ == "DataDirLockedError" or "holds the lock" in str(seen):
+def _locked(uri: str) -> bool:
+    """True if another process holds milvus-lite's lock on the file `uri` (pymilvus only
+    says "Open local milvus failed"; the lock is an flock on `LOCK` in its folder)."""
+    lock = Path(uri) / "LOCK"
+    if not lock.is_file():
+        return False
+    with lock.open("rb") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
             return True
-        seen = seen.__cause__ or seen.__context__
+        fcntl.flock(fh, fcntl.LOCK_UN)
     return False
 
 
@@ -136,7 +143,7 @@ def connect(uri: str) -> MilvusClient:
     try:
         return MilvusClient(uri=uri, timeout=30)
     except Exception as exc:
-        if local and _locked(exc):
+        if local and _locked(uri):
             raise IndexLockedError(
                 f"the milvus-lite file {uri} is open in another process (milvus-lite allows one "
                 "process per file, e.g. `qa serve` holds it); stop that process and retry, or use a "
