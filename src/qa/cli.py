@@ -15,6 +15,7 @@ from typing import Any
 from qa import __version__
 from qa.config import IndexSettings, RetrievalMode, default_corpus_dir, default_index_dir
 from qa.errors import QAError
+from qa.stores import STORES  # qa index --store choices
 
 __all__ = ["main", "build_parser"]
 
@@ -119,9 +120,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--index-type",
-        choices=["auto", "flat", "hnsw", "ivfsq8", "ivfpq"],
+        choices=["auto", "flat", "hnsw", "ivfsq8", "ivfpq", "ivf"],
         default=None,
         help="FAISS index kind (default: auto: exact below 200k passages, IVF-SQ8 above)",
+    )
+    # -- vector store (docs/STORES.md) --
+    p.add_argument(
+        "--store",
+        choices=sorted(STORES),
+        default=None,
+        help="vector store (default: the index's, else $QA_STORE, else faiss)",
+    )
+    p.add_argument(
+        "--store-uri",
+        default=None,
+        help="milvus: a server URI (http://HOST:19530) or a milvus-lite file "
+        "(default: milvus.db in the index folder; $QA_STORE_URI)",
     )
     p.add_argument(
         "--backend",
@@ -355,12 +369,17 @@ def cmd_index(args: argparse.Namespace) -> int:
             pass
         settings = IndexSettings.from_dict({**base.to_dict(), **overrides})
     progress = sys.stderr.isatty() if args.progress is None else args.progress
+    from qa.config import StoreSettings  # --store/--store-uri
+
     report = build_index(
         corpus,
         index,
         model=args.model,
         settings=settings,
         index_type=args.index_type,
+        store=StoreSettings.from_env(name=args.store, index_type=args.index_type, uri=args.store_uri)
+        if (args.store or args.store_uri)
+        else None,
         backend=args.backend,
         rebuild=args.rebuild,
         max_bytes=args.max_bytes or DEFAULT_MAX_BYTES,
@@ -454,6 +473,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"model     {m['model']['name']}  ({m['model']['dimension']} dims, {backend} backend)")
     print(f"settings  {m['settings']}")
     print(f"store     {m['store']['name']} ({m['store'].get('type', '')})")
+    if m["store"].get("collection"):  # a server-backed store: where its data lives
+        print(f"          collection {m['store']['collection']} at {m['store'].get('uri') or 'milvus.db'}")
     print(f"contents  {m['counts']['documents']} documents, {m['counts']['passages']} passages")
     for d, meta in sorted(m["documents"].items()):
         print(f"  {d}  {meta['passages']:>4} passages  {meta['size']:>9,} bytes  {meta['title'][:50]}")

@@ -171,3 +171,46 @@ def test_file_uri_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     settings = StoreSettings.from_env()
     assert settings == StoreSettings(name="milvus", uri=str(tmp_path / "rel" / "store.db"))
     assert StoreSettings.from_env(uri="http://127.0.0.1:19530").uri == "http://127.0.0.1:19530"
+
+
+@pytest.mark.e2e
+def test_seeds_on_milvus_lite_answer_like_faiss(
+    tmp_path: Path, seed_retriever, real_embedder, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`qa index --store milvus`, then `qa ask`, batch retrieval and evaluation on the seeds:
+    the same top passages and nDCG@10 as the FAISS index of the same seeds."""
+    import json
+
+    from conftest import SEEDS
+    from qa.cli import main
+    from qa.evaluation import evaluate
+    from qa.index import Index
+    from qa.questions import read_question_set
+    from qa.retrieval import Retriever
+
+    index_dir = tmp_path / "milvus-index"
+    assert main(["index", "--corpus", str(SEEDS), "--index", str(index_dir), "--store", "milvus", "-q"]) == 0
+    capsys.readouterr()
+    manifest = Index.load(index_dir).manifest
+    assert manifest.store.name == "milvus" and (index_dir / "milvus.db").is_dir()
+
+    question = "What was the American military death toll for the month of May?"
+    assert (
+        main(["ask", question, "--corpus", str(SEEDS), "--index", str(index_dir), "--json", "-k", "5"]) == 0
+    )
+    asked = [p["passage_id"] for p in json.loads(capsys.readouterr().out)["passages"]]
+    assert asked == [h.passage.passage_id for h in seed_retriever.search(question, k=5)]
+
+    milvus = Retriever(Index.load(index_dir), embedder=real_embedder)
+    questions = read_question_set(SEEDS.parent / "eval" / "seed_questions.jsonl")
+    texts = [q.question for q in questions]
+    for mode in ("dense", "hybrid"):
+        ours = milvus.ask_many(texts, k=10, mode=mode)
+        theirs = seed_retriever.ask_many(texts, k=10, mode=mode)
+        assert [[h.passage.passage_id for h in a.hits] for a in ours] == [
+            [h.passage.passage_id for h in a.hits] for a in theirs
+        ]
+    on_milvus = evaluate(questions, milvus, configurations="hybrid").metrics()["hybrid"]
+    on_faiss = evaluate(questions, seed_retriever, configurations="hybrid").metrics()["hybrid"]
+    assert on_milvus["ndcg@10"] == pytest.approx(on_faiss["ndcg@10"], abs=1e-9)
+    assert on_milvus["ndcg@10"] > 0.5  # a real ranking, not an empty one
