@@ -19,26 +19,11 @@ from qa.config import StoreSettings
 from qa.errors import ConfigError, IndexCorruptError, IndexLockedError
 from qa.stores import exact_search, recall_at_k
 from stores.targets import TARGETS, Case
+from stores.vectors import clustered
 
 pytestmark = pytest.mark.skipif(
     bool(TARGETS["milvus-lite"].missing), reason=str(TARGETS["milvus-lite"].missing)
 )
-
-
-def _clustered(
-    rng: np.random.Generator, n: int, d: int, clusters: int, queries: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Unit vectors around shared random centres (cosine ~0.7), and queries drawn the same way."""
-    centres = rng.standard_normal((clusters, d)).astype(np.float32)
-    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
-
-    def draw(m: int) -> np.ndarray:
-        x = centres[rng.integers(0, clusters, m)] + rng.standard_normal((m, d)).astype(np.float32) / np.sqrt(
-            d
-        )
-        return x / np.linalg.norm(x, axis=1, keepdims=True)
-
-    return draw(n), draw(queries)
 
 
 def test_auto_choice_and_explicit_kinds() -> None:
@@ -56,7 +41,7 @@ def test_auto_choice_and_explicit_kinds() -> None:
 @pytest.mark.parametrize("kind", ["ivf", "hnsw"])
 def test_approximate_kinds_have_high_recall(milvus_case: Case, kind: str) -> None:
     rng = np.random.default_rng(11)
-    vectors, queries = _clustered(rng, 4000, 32, 40, 50)
+    vectors, queries = clustered(rng, 4000, 32, 40, queries=50)
     store = milvus_case.build_with(vectors, index_type=kind)
     info = store.describe()
     assert info["type"] == kind and info["milvus_index"] in ("IVF_FLAT", "HNSW")
