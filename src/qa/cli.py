@@ -24,6 +24,7 @@ from qa.config import (
     IndexSettings,
     RetrievalMode,
     SentencePooling,
+    StoreSettings,
     configured_auth,
     configured_host,
     configured_port,
@@ -32,6 +33,7 @@ from qa.config import (
 )
 from qa.embedding import BACKENDS
 from qa.errors import QAError
+from qa.stores import STORES
 from qa.stores.faiss import IndexType
 
 __all__ = ["main", "build_parser"]
@@ -148,8 +150,16 @@ def build_parser() -> argparse.ArgumentParser:
     _choice(
         p,
         "--index-type",
-        [t.value for t in IndexType],
-        "FAISS index kind (default: auto: exact below 200k passages, IVF-SQ8 above)",
+        # FAISS's kinds; milvus also takes `ivf` (IVF_FLAT) and has no ivfpq (docs/STORES.md).
+        sorted({t.value for t in IndexType} | {"ivf"}),
+        "the store's index kind (default: auto: exact below 200k passages, compressed above)",
+    )
+    _choice(p, "--store", sorted(STORES), "vector store (default: the index's, else $QA_STORE, else faiss)")
+    p.add_argument(
+        "--store-uri",
+        default=None,
+        help="milvus: a server URI (http://HOST:19530) or a milvus-lite file "
+        "(default: milvus.db in the index folder; $QA_STORE_URI)",
     )
     _choice(
         p,
@@ -376,12 +386,16 @@ def cmd_index(args: argparse.Namespace) -> int:
         },
     )
     progress = sys.stderr.isatty() if args.progress is None else args.progress
+    store = None
+    if args.store or args.store_uri:
+        store = StoreSettings.from_env(name=args.store, index_type=args.index_type, uri=args.store_uri)
     report = build_index(
         corpus,
         index,
         model=args.model,
         settings=settings,
         index_type=args.index_type,
+        store=store,
         backend=args.backend,
         rebuild=args.rebuild,
         max_bytes=args.max_bytes or DEFAULT_MAX_BYTES,
@@ -461,6 +475,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"model     {status.model_name}  ({status.model['dimension']} dims, {status.backend} backend)")
     print(f"settings  {status.settings}")
     print(f"store     {status.store['name']} ({status.store.get('type', '')})")
+    if status.store.get("collection"):  # a server-backed store: where its data lives
+        print(
+            f"          collection {status.store['collection']} at {status.store.get('uri') or 'milvus.db'}"
+        )
     print(f"contents  {status.n_documents} documents, {status.n_passages} passages")
     for d, meta in sorted(status.documents.items()):
         print(f"  {d}  {meta['passages']:>4} passages  {meta['size']:>9,} bytes  {meta['title'][:50]}")
