@@ -55,7 +55,9 @@ def evaluate(retriever: Retriever, conversations, splits: list[str | None]) -> l
             rows.append(
                 {"split": split or "all", "group": group, "n": len(part), "without": alone, "with": context}
             )
-        rows.append({"split": split or "all", "group": "detector", **detector_accuracy(cases, retriever=retriever)})
+        rows.append(
+            {"split": split or "all", "group": "detector", **detector_accuracy(cases, retriever=retriever)}
+        )
     return rows
 
 
@@ -102,7 +104,9 @@ def grid(retriever: Retriever, conversations) -> list[tuple[float, float, float,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("file", nargs="?", type=Path, default=HERE / "seeds.jsonl")
-    parser.add_argument("--corpus", type=Path, required=True, help="the corpus folder the index was built from")
+    parser.add_argument(
+        "--corpus", type=Path, required=True, help="the corpus folder the index was built from"
+    )
     parser.add_argument("--index", type=Path, required=True, help="an index built from --corpus")
     parser.add_argument("--split", choices=["train", "test", "all", "each"], default="each")
     parser.add_argument("--bm25-weight", type=float, default=None, help="override the context BM25 weight")

@@ -55,7 +55,7 @@ def turn_questions(conversation: dict, where: str) -> list[dict]:
         if alone == ("standalone" in turn):
             raise FollowupError(
                 f"{where} ({cid} turn {n}): only follow-up turns (2 and 3) carry 'standalone', and they "
-                "must, unless marked \"followup\": false"
+                'must, unless marked "followup": false'
             )
         rows.append({"id": f"{cid}.{n}", "question": turn["question"], "answers": turn["answers"]})
     return rows

@@ -128,7 +128,9 @@ def turn_cases(conversations: Sequence[Conversation], *, split: str | None = Non
                 asked_q = Question(qid, turn.question, turn.answers)
                 if n == len(conv.turns):
                     cases.append(TurnCase("last turn", asked_q, history, turn.followup))
-                cases.append(TurnCase("followup" if turn.followup else "later alone", asked_q, history, turn.followup))
+                cases.append(
+                    TurnCase("followup" if turn.followup else "later alone", asked_q, history, turn.followup)
+                )
                 if turn.standalone:
                     q = Question(qid, turn.standalone, turn.answers)
                     cases.append(TurnCase("rewritten", q, history, followup=False))

@@ -106,7 +106,9 @@ def collect(
         dense = dense_candidates(index, query_vectors, depth)
     wants_bm25 = mode is not RetrievalMode.DENSE
     full: list[np.ndarray | None] = (
-        bm25_scores(index, questions, contexts=contexts) if wants_bm25 or full_bm25 else [None] * len(questions)
+        bm25_scores(index, questions, contexts=contexts)
+        if wants_bm25 or full_bm25
+        else [None] * len(questions)
     )
     out = []
     for qi in range(len(questions)):

@@ -240,5 +240,7 @@ def context_vectors(
     out = np.stack([np.asarray(vectors[row[q]], dtype=np.float32) for q in questions])
     for qi, context in enumerate(contexts):
         if context is not None:
-            out[qi] = blend_vectors(out[qi], [vectors[row[e]] for e in context.earlier], context.dense_weights)
+            out[qi] = blend_vectors(
+                out[qi], [vectors[row[e]] for e in context.earlier], context.dense_weights
+            )
     return out

@@ -4,12 +4,22 @@
 (() => {
   if (window.__qaUi) return;
   window.__qaUi = true;
-  function request(ref) {
-    const box = document.querySelector('#qa-view-request textarea, #qa-view-request input');
+  function request(ref, id = 'qa-view-request') {
+    const box = document.querySelector(`#${id} textarea, #${id} input`);
     if (!box) return;
     box.value = ref + ':' + Date.now();
     box.dispatchEvent(new Event('input', { bubbles: true }));
   }
+  // "Read alone" / "Read with the conversation": ask that message again (class qa-ctx-<answer>).
+  document.addEventListener('click', (event) => {
+    const el = event.target.closest && event.target.closest('.qa-context-toggle');
+    if (!el) return;
+    const ref = Array.from(el.classList).find((c) => c.startsWith('qa-ctx-'));
+    if (!ref) return;
+    event.preventDefault();
+    event.stopPropagation();
+    request(ref.slice('qa-ctx-'.length), 'qa-context-request');
+  }, true);
   document.addEventListener('click', (event) => {
     const el = event.target.closest && event.target.closest('.qa-open');
     if (!el) return;
