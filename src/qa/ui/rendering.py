@@ -160,10 +160,12 @@ def answer_html(view: AnswerView, *, show_scores: bool = False) -> str:
     meta = (
         f"<div class='qa-meta'>{len(answer.hits)} passage{'s' if len(answer.hits) != 1 else ''}"
         f" · {html.escape(view.mode)} · k={view.k} · {view.elapsed_ms:.0f} ms</div>"
-    ) + _context_html(view)
+    )
+    # Which earlier question a follow-up was read with: first, above the passages.
+    context = _context_html(view)
     if not answer.hits:
         return (
-            f"<div class='qa-answer qa-empty'><p class='qa-abstain-msg'>No passage found: "
+            f"<div class='qa-answer qa-empty'>{context}<p class='qa-abstain-msg'>No passage found: "
             f"the index has no documents, or none matched.</p>{meta}</div>"
         )
     items = "".join(
@@ -173,9 +175,9 @@ def answer_html(view: AnswerView, *, show_scores: bool = False) -> str:
         for h in answer.hits
     )
     if answer.answered:
-        return f"<div class='qa-answer'><ol class='qa-hits'>{items}</ol>{meta}</div>"
+        return f"<div class='qa-answer'>{context}<ol class='qa-hits'>{items}</ol>{meta}</div>"
     return (
-        f"<div class='qa-answer qa-abstained'>"
+        f"<div class='qa-answer qa-abstained'>{context}"
         f"<p class='qa-abstain-msg'>No relevant passage found in the documents.</p>"
         f"<details class='qa-lowconf'><summary>Closest passages (low confidence)</summary>"
         f"<ol class='qa-hits'>{items}</ol></details>{meta}</div>"
