@@ -14,6 +14,7 @@ import os
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -182,14 +183,23 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("question", help="the question")
     _search_opts(p, 5)
+    p.add_argument(
+        "--after",
+        action="append",
+        default=None,
+        metavar="PREVIOUS",
+        help="an earlier question of the conversation (repeatable, oldest first); a follow-up such as "
+        "'and in May?' is then read with it (docs/CONVERSATIONS.md)",
+    )
     p.add_argument("--json", action="store_true", help="print the answer as JSON (batch schema)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser(
         "batch",
         help="answer a file of questions",
-        description="INPUT: .jsonl lines with 'question' (and optional 'id'), a .csv with an "
-        "'id,question' header, or a .txt file with one question per line.",
+        description="INPUT: .jsonl lines with 'question' (and optional 'id' and 'history', the "
+        "conversation's earlier questions), a .csv with an 'id,question' header, or a .txt file "
+        "with one question per line.",
     )
     _common(p)
     p.add_argument("input", type=Path, help="question file (.jsonl, .csv or .txt); - reads JSONL from stdin")
@@ -342,6 +352,8 @@ def _open_retriever(args: argparse.Namespace, **kwargs: Any):
 
 def _print_answer(answer, out=None) -> None:
     out = out or sys.stdout
+    if answer.read_with:
+        out.write(f"read with: {' / '.join(answer.read_with)}\n\n")
     if not answer.hits:
         out.write("No passage found.\n")
         return
@@ -410,7 +422,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     retriever = _open_retriever(args)
-    answer = retriever.ask(args.question, k=args.k, mode=args.mode)
+    answer = retriever.ask(args.question, k=args.k, mode=args.mode, history=args.after)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -440,8 +452,17 @@ def cmd_batch(args: argparse.Namespace) -> int:
         bar = tqdm(total=len(questions), unit="q", disable=not progress, file=sys.stderr)
         for i in range(0, len(questions), args.batch_size):
             part = questions[i : i + args.batch_size]
-            yield from retriever.ask_many(
-                [q.question for q in part], k=args.k, mode=args.mode, qids=[q.qid for q in part]
+            with_history = any(q.history is not None for q in part)
+            found = retriever.ask_many(
+                [q.question for q in part],
+                k=args.k,
+                mode=args.mode,
+                qids=[q.qid for q in part],
+                history=[list(q.history or ()) for q in part] if with_history else None,
+            )
+            # `read_with` only on the questions that came with a history.
+            yield from (
+                a if q.history is not None else replace(a, read_with=None) for q, a in zip(part, found)
             )
             bar.update(len(part))
         bar.close()
