@@ -166,7 +166,7 @@ def test_seeds_on_milvus_lite_answer_like_faiss(
     the same top passages and nDCG@10 as the FAISS index of the same seeds."""
     import json
 
-    from qa.questions import read_question_set
+    from qa.evaluation import read_question_set
 
     from conftest import SEEDS
     from qa.cli import main
