@@ -166,11 +166,9 @@ def test_seeds_on_milvus_lite_answer_like_faiss(
     the same top passages and nDCG@10 as the FAISS index of the same seeds."""
     import json
 
-    from qa.evaluation import read_question_set
-
     from conftest import SEEDS
     from qa.cli import main
-    from qa.evaluation import evaluate
+    from qa.evaluation import evaluate, read_question_set
     from qa.index import Index
     from qa.retrieval import Retriever
 
