@@ -11,7 +11,7 @@ from qa.ingest.files import DEFAULT_MAX_BYTES, too_big
 from qa.ingest.limits import DEFAULT_LIMITS, ExtractionLimits
 from qa.ingest.reader import UnreadableFile
 from qa.ingest.registry import load_reader
-from qa.ingest.worker import Extractor
+from qa.ingest.worker import Extractor, shared_extractor
 from qa.types import Document
 
 __all__ = ["read_document", "read_with_notes"]
@@ -30,7 +30,7 @@ def read_with_notes(
 
     The stat is None when `data` was given (nothing was read from disk). The reader runs
     within `extractor`'s limits (a scan passes one Extractor for all its files); without
-    one, a short-lived Extractor with `limits` is used.
+    one, the long-lived shared Extractor for `limits` is used.
     """
     load_reader(path.suffix)  # an unsupported type is refused before the file is read
     st = None
@@ -42,11 +42,7 @@ def read_with_notes(
     if not data:
         raise UnreadableFile("empty file (0 bytes)")
     notes: list[str] = []
-    if extractor is not None:
-        extracted = extractor.read(path.suffix, data, notes)
-    else:
-        with Extractor(limits) as own:
-            extracted = own.read(path.suffix, data, notes)
+    extracted = (extractor or shared_extractor(limits)).read(path.suffix, data, notes)
     if not extracted.text.strip():
         # Readers give their own, more precise reason; this keeps the contract for any reader.
         raise UnreadableFile("empty file (no text)")

@@ -16,11 +16,13 @@ process that holds model threads.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -29,7 +31,7 @@ from qa.ingest.limits import DEFAULT_LIMITS, ExtractionLimits, check_before, che
 from qa.ingest.reader import Extracted, UnreadableFile
 from qa.ingest.registry import READERS, load_reader, resolve_reader
 
-__all__ = ["IN_PROCESS_SUFFIXES", "Extractor", "extract", "serve"]
+__all__ = ["IN_PROCESS_SUFFIXES", "Extractor", "extract", "serve", "shared_extractor"]
 
 logger = logging.getLogger(__name__)
 
@@ -120,13 +122,14 @@ class Extractor:
     """Reads file bytes into `Extracted` within `limits` (see the module docstring).
 
     Use it as a context manager around a scan, so the worker is stopped at the end.
-    Not thread-safe: give each scan its own Extractor.
+    Thread-safe: concurrent reads take turns on the one worker.
     """
 
     def __init__(self, limits: ExtractionLimits = DEFAULT_LIMITS) -> None:
         self.limits = limits
         self._worker: _Worker | None = None
         self._broken = False  # the worker could not start: read in-process from then on
+        self._lock = threading.RLock()
 
     def __enter__(self) -> Extractor:
         return self
@@ -136,9 +139,10 @@ class Extractor:
 
     def close(self) -> None:
         """Stop the worker process, if one was started."""
-        if self._worker is not None:
-            self._worker.stop()
-            self._worker = None
+        with self._lock:
+            if self._worker is not None:
+                self._worker.stop()
+                self._worker = None
 
     def read(self, suffix: str, data: bytes, notes: list[str]) -> Extracted:
         """The reader's result for `data` (a file ending in `suffix`); caveats go to `notes`.
@@ -151,6 +155,10 @@ class Extractor:
         load_reader(suffix)  # unsupported or unavailable formats are reported here, not in the worker
         if not self.limits.isolated or suffix in IN_PROCESS_SUFFIXES or self._broken:
             return extract(suffix, data, notes, self.limits)
+        with self._lock:
+            return self._read_in_worker(suffix, data, notes)
+
+    def _read_in_worker(self, suffix: str, data: bytes, notes: list[str]) -> Extracted:
         worker = self._started()
         if worker is None:
             return extract(suffix, data, notes, self.limits)
@@ -199,6 +207,26 @@ class Extractor:
     def _discard(self) -> int | None:
         worker, self._worker = self._worker, None
         return worker.kill() if worker is not None else None
+
+
+_shared: dict[ExtractionLimits, Extractor] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_extractor(limits: ExtractionLimits = DEFAULT_LIMITS) -> Extractor:
+    """One long-lived Extractor per limits, for single reads (an upload, a changed file),
+    so each does not pay for starting a worker; stopped when the program exits."""
+    with _shared_lock:
+        extractor = _shared.get(limits)
+        if extractor is None:
+            extractor = _shared[limits] = Extractor(limits)
+        return extractor
+
+
+@atexit.register
+def _stop_shared() -> None:
+    for extractor in list(_shared.values()):
+        extractor.close()
 
 
 def serve(read_fd: int, write_fd: int, memory_bytes: int) -> None:
