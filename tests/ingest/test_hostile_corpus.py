@@ -329,5 +329,18 @@ def write_table(rows: list[tuple[str, str]]) -> None:
     DOC.write_text(f"{head}{START}\n" + "\n".join(lines) + f"\n{END}{tail}", encoding="utf-8")
 
 
+def test_a_hostile_upload_is_refused_with_the_limit_named() -> None:
+    from qa.uploads import Upload, check_upload
+
+    with pytest.raises(
+        UploadRejectedError, match=r"'bomb.pdf' was not added: compressed streams inflate to more"
+    ):
+        check_upload(Upload("bomb.pdf", bomb_pdf(60 * 1024 * 1024)), UploadLimits())
+    with pytest.raises(
+        UploadRejectedError, match=r"'deep.html' was not added: elements are nested more than 1,000"
+    ):
+        check_upload(Upload("deep.html", b"<b>" * 5000), UploadLimits())
+
+
 if sys.platform == "win32":  # pragma: no cover - symlinks and rlimits are POSIX here
     pytestmark = pytest.mark.skip("POSIX only")

@@ -106,8 +106,18 @@ _STREAM = re.compile(rb"stream\r?\n")
 _OBJ = re.compile(rb"\d+\s+\d+\s+obj\b")
 
 
-def pdf_pages(data: bytes) -> int | None:
-    """The page count pypdf reads from the page tree (no page is parsed); None if it cannot."""
+_PAGE_OBJ = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+
+
+def pdf_pages(data: bytes, limit: int) -> int | None:
+    """The page count, when it may be over `limit`; None when it is surely not (or unknown).
+
+    Page objects are counted in the raw bytes first (fast); only when that count is over
+    the limit, or pages may hide in compressed object streams (`/ObjStm`), does pypdf
+    read the page tree (no page is parsed) to get the true count.
+    """
+    if len(_PAGE_OBJ.findall(data)) <= limit and b"/ObjStm" not in data:
+        return None
     import io
 
     from pypdf import PdfReader
@@ -233,7 +243,7 @@ def check_before(suffix: str, data: bytes, limits: ExtractionLimits) -> None:
                 f"{limits.decompressed_bytes:,}-byte decompression",
                 "--max-decompressed-bytes",
             )
-        pages = pdf_pages(data)
+        pages = pdf_pages(data, limits.pages)
         if pages is not None and pages > limits.pages:
             raise over("pages", f"PDF has {pages:,} pages", f"{limits.pages:,}-page", "--max-pages")
     elif suffix in _MARKUP:
