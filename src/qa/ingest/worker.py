@@ -232,7 +232,10 @@ def _stop_shared() -> None:
 def serve(read_fd: int, write_fd: int, memory_bytes: int) -> None:
     """The worker process's loop: (suffix, reader spec, data, limits) in, (status, result, notes) out."""
     import resource
+    import signal
 
+    # Ctrl-C reaches the whole process group: the parent handles it and closes the pipe.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     inbox = Connection(read_fd, writable=False)
