@@ -95,9 +95,23 @@ def _rebuild(message: str, limit: str) -> ExtractionLimitError:
     return ExtractionLimitError(message, limit=limit)
 
 
-def over(limit: str, measured: str, allowed: str, flag: str) -> ExtractionLimitError:
-    """The refusal `<measured>, over the <allowed> limit; raise it with <flag>`."""
-    return ExtractionLimitError(f"{measured}, over the {allowed} limit; raise it with {flag}", limit=limit)
+# Limit (an ExtractionLimits field) -> how its value reads in a message, and how to raise it.
+_WORDING = {
+    "seconds": ("{:g}-second time", "--max-seconds"),
+    "pages": ("{:,}-page", "--max-pages"),
+    "decompressed_bytes": ("{:,}-byte decompression", "--max-decompressed-bytes"),
+    "depth": ("{:,}-level nesting", "--max-depth"),
+    "chars": ("{:,}-character", "--max-chars"),
+    "memory_bytes": ("{:,}-byte memory", "ExtractionLimits(memory_bytes=...)"),
+}
+
+
+def over(limit: str, measured: str, value: float) -> ExtractionLimitError:
+    """The refusal `<measured>, over the <value> <limit> limit; raise it with <flag>`."""
+    allowed, flag = _WORDING[limit]
+    return ExtractionLimitError(
+        f"{measured}, over the {allowed.format(value)} limit; raise it with {flag}", limit=limit
+    )
 
 
 # -- PDF -------------------------------------------------------------------------------
@@ -235,41 +249,22 @@ def check_before(suffix: str, data: bytes, limits: ExtractionLimits) -> None:
     """Raise ExtractionLimitError if the raw bytes already show the file is over a budget."""
     suffix = suffix.lower()
     if suffix in _PDF:
-        inflated = pdf_decompressed_over(data, limits.decompressed_bytes)
+        cap = limits.decompressed_bytes
+        inflated = pdf_decompressed_over(data, cap)
         if inflated is not None:
             raise over(
-                "decompressed_bytes",
-                f"compressed streams inflate to more than {inflated:,} bytes",
-                f"{limits.decompressed_bytes:,}-byte decompression",
-                "--max-decompressed-bytes",
+                "decompressed_bytes", f"compressed streams inflate to more than {inflated:,} bytes", cap
             )
         pages = pdf_pages(data, limits.pages)
         if pages is not None and pages > limits.pages:
-            raise over("pages", f"PDF has {pages:,} pages", f"{limits.pages:,}-page", "--max-pages")
-    elif suffix in _MARKUP:
-        depth = html_depth_over(data, limits.depth)
-        if depth is not None:
-            raise over(
-                "depth",
-                f"elements are nested more than {limits.depth:,} deep",
-                f"{limits.depth:,}-level nesting",
-                "--max-depth",
-            )
+            raise over("pages", f"PDF has {pages:,} pages", limits.pages)
+    elif suffix in _MARKUP and html_depth_over(data, limits.depth) is not None:
+        raise over("depth", f"elements are nested more than {limits.depth:,} deep", limits.depth)
 
 
 def check_extracted(extracted: Extracted, limits: ExtractionLimits) -> None:
     """Raise ExtractionLimitError if what a reader returned is over a budget."""
     if len(extracted.text) > limits.chars:
-        raise over(
-            "chars",
-            f"extracted text is {len(extracted.text):,} characters",
-            f"{limits.chars:,}-character",
-            "--max-chars",
-        )
+        raise over("chars", f"extracted text is {len(extracted.text):,} characters", limits.chars)
     if len(extracted.page_starts) > limits.pages:
-        raise over(
-            "pages",
-            f"document has {len(extracted.page_starts):,} pages",
-            f"{limits.pages:,}-page",
-            "--max-pages",
-        )
+        raise over("pages", f"document has {len(extracted.page_starts):,} pages", limits.pages)

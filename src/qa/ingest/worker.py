@@ -171,10 +171,7 @@ class Extractor:
         if not answered and worker.proc.poll() is None:
             self._discard()
             raise over(
-                "seconds",
-                f"reading it took longer than {self.limits.seconds:g} s",
-                f"{self.limits.seconds:g}-second time",
-                "--max-seconds",
+                "seconds", f"reading it took longer than {self.limits.seconds:g} s", self.limits.seconds
             )
         try:
             status, payload, worker_notes = worker.recv.recv()
@@ -258,12 +255,7 @@ def serve(read_fd: int, write_fd: int, memory_bytes: int) -> None:
         except MemoryError:
             result = (
                 "skip",
-                over(
-                    "memory_bytes",
-                    "reading it needed more memory than allowed",
-                    f"{limits.memory_bytes:,}-byte memory",
-                    "ExtractionLimits(memory_bytes=...)",
-                ),
+                over("memory_bytes", "reading it needed more memory than allowed", limits.memory_bytes),
             )
         except RecursionError:
             result = ("skip", UnreadableFile("structure nested too deeply to read"))
