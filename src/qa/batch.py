@@ -27,6 +27,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+# A question's history may be as long as this many questions.
+MAX_HISTORY = 10
 
 
 class OutputFormat(str, Enum):
@@ -37,8 +39,10 @@ class OutputFormat(str, Enum):
     TREC = "trec"
 
 
-def _question(qid: str, text: object, line: int, max_chars: int) -> Question | BadLine:
-    """The question on `line`, or why it cannot be asked (not a string, empty, too long)."""
+def _question(
+    qid: str, text: object, line: int, max_chars: int, history: object = None
+) -> Question | BadLine:
+    """The question on `line`, or why it cannot be asked (not a string, empty, too long, bad history)."""
     if not isinstance(text, str):
         return BadLine(line, f"'question' must be a string, got {type(text).__name__}")
     text = text.strip()
@@ -46,7 +50,16 @@ def _question(qid: str, text: object, line: int, max_chars: int) -> Question | B
         return BadLine(line, "the question is empty")
     if len(text) > max_chars:
         return BadLine(line, f"the question is {len(text)} characters, over the limit of {max_chars}")
-    return Question(qid, text, line=line)
+    if history is None:
+        return Question(qid, text, line=line)
+    if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+        return BadLine(
+            line,
+            '\'history\' must be a list of earlier questions, e.g. "history": ["How many died in April?"]',
+        )
+    if sum(len(h) for h in history) > max_chars * MAX_HISTORY:
+        return BadLine(line, f"the history is longer than {MAX_HISTORY} questions of {max_chars} characters")
+    return Question(qid, text, line=line, history=tuple(h.strip() for h in history if h.strip()))
 
 
 def _jsonl(records: Iterable[Record], max_chars: int) -> Iterator[Question | BadLine]:
@@ -61,7 +74,11 @@ def _jsonl(records: Iterable[Record], max_chars: int) -> Iterator[Question | Bad
         else:
             qid = obj.get("id", obj.get("qid"))
             yield _question(
-                f"q{n}" if qid is None or str(qid).strip() == "" else str(qid), obj["question"], n, max_chars
+                f"q{n}" if qid is None or str(qid).strip() == "" else str(qid),
+                obj["question"],
+                n,
+                max_chars,
+                obj.get("history"),
             )
 
 

@@ -14,6 +14,7 @@ import os
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from qa.config import (
     IndexSettings,
     RetrievalMode,
     SentencePooling,
+    StoreSettings,
     configured_auth,
     configured_host,
     configured_port,
@@ -32,6 +34,7 @@ from qa.config import (
 )
 from qa.embedding import BACKENDS
 from qa.errors import QAError
+from qa.stores import STORES
 from qa.stores.faiss import IndexType
 
 __all__ = ["main", "build_parser"]
@@ -148,8 +151,16 @@ def build_parser() -> argparse.ArgumentParser:
     _choice(
         p,
         "--index-type",
-        [t.value for t in IndexType],
-        "FAISS index kind (default: auto: exact below 200k passages, IVF-SQ8 above)",
+        # FAISS's kinds; milvus also takes `ivf` (IVF_FLAT) and has no ivfpq (docs/STORES.md).
+        sorted({t.value for t in IndexType} | {"ivf"}),
+        "the store's index kind (default: auto: exact below 200k passages, compressed above)",
+    )
+    _choice(p, "--store", sorted(STORES), "vector store (default: the index's, else $QA_STORE, else faiss)")
+    p.add_argument(
+        "--store-uri",
+        default=None,
+        help="milvus: a server URI (http://HOST:19530) or a milvus-lite file "
+        "(default: milvus.db in the index folder; $QA_STORE_URI)",
     )
     _choice(
         p,
@@ -159,6 +170,44 @@ def build_parser() -> argparse.ArgumentParser:
         "onnx-int8 is exported once from the packaged weights, offline",
     )
     p.add_argument("--max-bytes", type=int, default=None, help="skip files larger than this (default 20 MB)")
+    budget = p.add_argument_group(
+        "per-file budgets (a file over one is skipped, the limit named; docs/BUDGETS.md)"
+    )
+    budget.add_argument(
+        "--max-seconds",
+        metavar="S",
+        type=float,
+        default=None,
+        help="time to read one file (default 30; 0 = no limit)",
+    )
+    budget.add_argument(
+        "--max-pages", metavar="N", type=int, default=None, help="pages in one PDF (default 2000)"
+    )
+    budget.add_argument(
+        "--max-decompressed-bytes",
+        type=int,
+        default=None,
+        help="bytes a PDF's streams may inflate to (default 50 MB)",
+    )
+    budget.add_argument(
+        "--max-depth",
+        metavar="N",
+        type=int,
+        default=None,
+        help="element nesting in one HTML file (default 1000)",
+    )
+    budget.add_argument(
+        "--max-chars",
+        metavar="N",
+        type=int,
+        default=None,
+        help="characters extracted from one file (default 20 M)",
+    )
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="index symbolic links that stay inside the corpus folder (default: skip every link)",
+    )
     p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -172,14 +221,23 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("question", help="the question")
     _search_opts(p, 5)
+    p.add_argument(
+        "--after",
+        action="append",
+        default=None,
+        metavar="PREVIOUS",
+        help="an earlier question of the conversation (repeatable, oldest first); a follow-up such as "
+        "'and in May?' is then read with it (docs/CONVERSATIONS.md)",
+    )
     p.add_argument("--json", action="store_true", help="print the answer as JSON (batch schema)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser(
         "batch",
         help="answer a file of questions",
-        description="INPUT: .jsonl lines with 'question' (and optional 'id'), a .csv with an "
-        "'id,question' header, or a .txt file with one question per line.",
+        description="INPUT: .jsonl lines with 'question' (and optional 'id' and 'history', the "
+        "conversation's earlier questions), a .csv with an 'id,question' header, or a .txt file "
+        "with one question per line.",
     )
     _common(p)
     p.add_argument("input", type=Path, help="question file (.jsonl, .csv or .txt); - reads JSONL from stdin")
@@ -332,6 +390,8 @@ def _open_retriever(args: argparse.Namespace, **kwargs: Any):
 
 def _print_answer(answer, out=None) -> None:
     out = out or sys.stdout
+    if answer.read_with:
+        out.write(f"read with: {' / '.join(answer.read_with)}\n\n")
     if not answer.hits:
         out.write("No passage found.\n")
         return
@@ -351,6 +411,21 @@ def _print_answer(answer, out=None) -> None:
 
 
 # -- commands ----------------------------------------------------------------------
+
+
+def _extraction_limits(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from qa.ingest import DEFAULT_LIMITS
+
+    given = {
+        "seconds": args.max_seconds,
+        "pages": args.max_pages,
+        "decompressed_bytes": args.max_decompressed_bytes,
+        "depth": args.max_depth,
+        "chars": args.max_chars,
+    }
+    return replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
 
 
 def cmd_index(args: argparse.Namespace) -> int:
@@ -376,16 +451,22 @@ def cmd_index(args: argparse.Namespace) -> int:
         },
     )
     progress = sys.stderr.isatty() if args.progress is None else args.progress
+    store = None
+    if args.store or args.store_uri:
+        store = StoreSettings.from_env(name=args.store, index_type=args.index_type, uri=args.store_uri)
     report = build_index(
         corpus,
         index,
         model=args.model,
         settings=settings,
         index_type=args.index_type,
+        store=store,
         backend=args.backend,
         rebuild=args.rebuild,
         max_bytes=args.max_bytes or DEFAULT_MAX_BYTES,
         show_progress=progress,
+        limits=_extraction_limits(args),
+        follow_symlinks=args.follow_symlinks,
     )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
@@ -396,7 +477,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     retriever = _open_retriever(args)
-    answer = retriever.ask(args.question, k=args.k, mode=args.mode)
+    answer = retriever.ask(args.question, k=args.k, mode=args.mode, history=args.after)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -426,8 +507,17 @@ def cmd_batch(args: argparse.Namespace) -> int:
         bar = tqdm(total=len(questions), unit="q", disable=not progress, file=sys.stderr)
         for i in range(0, len(questions), args.batch_size):
             part = questions[i : i + args.batch_size]
-            yield from retriever.ask_many(
-                [q.question for q in part], k=args.k, mode=args.mode, qids=[q.qid for q in part]
+            with_history = any(q.history is not None for q in part)
+            found = retriever.ask_many(
+                [q.question for q in part],
+                k=args.k,
+                mode=args.mode,
+                qids=[q.qid for q in part],
+                history=[list(q.history or ()) for q in part] if with_history else None,
+            )
+            # `read_with` only on the questions that came with a history.
+            yield from (
+                a if q.history is not None else replace(a, read_with=None) for q, a in zip(part, found)
             )
             bar.update(len(part))
         bar.close()
@@ -461,6 +551,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"model     {status.model_name}  ({status.model['dimension']} dims, {status.backend} backend)")
     print(f"settings  {status.settings}")
     print(f"store     {status.store['name']} ({status.store.get('type', '')})")
+    if status.store.get("collection"):  # a server-backed store: where its data lives
+        print(
+            f"          collection {status.store['collection']} at {status.store.get('uri') or 'milvus.db'}"
+        )
     print(f"contents  {status.n_documents} documents, {status.n_passages} passages")
     for d, meta in sorted(status.documents.items()):
         print(f"  {d}  {meta['passages']:>4} passages  {meta['size']:>9,} bytes  {meta['title'][:50]}")

@@ -75,14 +75,14 @@ def test_a_missing_package_is_named_as_pip_knows_it(
     # What an uninstalled package looks like to import (its submodules too, if already loaded).
     for name in [m for m in sys.modules if m == module or m.startswith(module + ".")] or [module]:
         monkeypatch.setitem(sys.modules, name, None)
-    registry._resolve.cache_clear()  # resolve the reader again now, and again after the test
+    registry.resolve_reader.cache_clear()  # resolve the reader again now, and again after the test
     try:
         with pytest.raises(
             ReaderUnavailableError, match=rf"needs the Python package '{package}'.*pip install {package}`"
         ):
             read_document(Path(f"x{suffix}"), f"x{suffix}", data=b"anything")
     finally:
-        registry._resolve.cache_clear()
+        registry.resolve_reader.cache_clear()
 
 
 OFFICE = {".docx": make_docx, ".odt": make_odt, ".epub": make_epub, ".pptx": make_pptx}

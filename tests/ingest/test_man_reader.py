@@ -10,7 +10,7 @@ import pytest
 from _ingest_helpers import assert_exact, paragraphs_of, skip_reasons
 from _office_samples import DATA
 
-from qa.ingest import ReaderUnavailableError, UnreadableFile, man, read_document, scan_corpus
+from qa.ingest import ReaderUnavailableError, UnreadableFile, man, scan_corpus
 
 NEEDS_GROFF = pytest.mark.skipif(shutil.which("groff") is None, reason="needs groff (Debian groff-base)")
 
@@ -112,4 +112,4 @@ def test_a_looping_page_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_missing_groff_names_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(man.shutil, "which", lambda name: None)
     with pytest.raises(ReaderUnavailableError, match="groff.*apt-get install groff-base"):
-        read_document(Path("x.1"), "x.1", data=PAGE)
+        man.reader(PAGE, [])

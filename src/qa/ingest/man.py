@@ -28,8 +28,9 @@ from qa.ingest.registry import ReaderUnavailableError
 
 __all__ = ["GROFF_TIMEOUT", "gzipped", "reader", "render"]
 
-# Seconds groff may take for one page (a real page takes well under one).
-GROFF_TIMEOUT = 30.0
+# Seconds groff may take for one page (a real page takes well under one); below the
+# extraction worker's own 30-second deadline, so groff is stopped first.
+GROFF_TIMEOUT = 20.0
 # Most bytes of rendered text kept from one page; a looping page is stopped there.
 _MAX_OUTPUT = 64 * 1024 * 1024
 _GROFF_ARGS = (
@@ -77,8 +78,14 @@ def _run(groff: str, source: str) -> bytes:
         with open(page, "w", encoding="utf-8") as f:
             f.write(source)
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C.UTF-8"}
+        command = [groff, *_GROFF_ARGS, page]
+        timeout = shutil.which("timeout")
+        if timeout is not None:
+            # coreutils' timeout stops groff even if this process is killed first (the
+            # extraction worker's deadline), so a looping page never outlives the scan.
+            command = [timeout, "-s", "KILL", str(int(GROFF_TIMEOUT) + 1), *command]
         proc = subprocess.Popen(
-            [groff, *_GROFF_ARGS, page],
+            command,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

@@ -78,11 +78,17 @@ def launch(
     block: bool = True,
     quiet: bool = False,
     auth: tuple[str, str] | None = None,
+    max_file_size: int | None = None,
 ):
-    """Serve a built app on `host:port` (loopback by default)."""
+    """Serve a built app on `host:port` (loopback by default).
+
+    `max_file_size` (bytes): Gradio refuses a larger upload with HTTP 413 while it
+    streams in, before it is written whole to a temporary file.
+    """
     app.queue(default_concurrency_limit=1)
     return app.launch(
         auth=auth,
+        max_file_size=max_file_size,
         server_name=host,
         server_port=port,
         show_error=True,
@@ -127,4 +133,4 @@ def serve(
     collection = Collection(retriever, corpus_dir=Path(corpus_dir), index_dir=Path(index_dir), limits=limits)
     app = build_app(retriever, collection=collection)
     logger.warning("serving on http://%s:%d", host, port)
-    return launch(app, host=host, port=port, block=block, auth=credentials)
+    return launch(app, host=host, port=port, block=block, auth=credentials, max_file_size=limits.max_bytes)
