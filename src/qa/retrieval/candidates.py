@@ -11,10 +11,22 @@ from qa.config import RetrievalMode
 from qa.index import Index
 from qa.lexical import top_rows
 
-__all__ = ["Candidates", "bm25_candidates", "bm25_scores", "collect", "dense_candidates", "passage_cosines"]
+__all__ = [
+    "EXACT_FILTER_ROWS",
+    "Candidates",
+    "bm25_candidates",
+    "bm25_scores",
+    "collect",
+    "dense_candidates",
+    "filtered_dense_candidates",
+    "passage_cosines",
+]
 
 # A signal's candidates: (scores, rows), best first.
 Ranked = tuple[np.ndarray, np.ndarray]
+# A filter allowing at most this many rows is searched exactly over their stored vectors;
+# a larger one searches the store deeper until enough allowed rows come back (bench/filters.py).
+EXACT_FILTER_ROWS = 100_000
 
 
 @dataclass
@@ -45,6 +57,43 @@ def dense_candidates(index: Index, query_vectors: np.ndarray, depth: int) -> lis
     return out
 
 
+def _best(scores: np.ndarray, rows: np.ndarray, depth: int) -> Ranked:
+    """The `depth` best (score, row) pairs ordered by (-score, row)."""
+    if len(rows) > depth:
+        # Every row scoring at least the depth-th score, so a tie at the cut-off is decided by row.
+        kth = np.partition(-scores, depth - 1)[depth - 1]
+        keep = -scores <= kth
+        scores, rows = scores[keep], rows[keep]
+    order = np.lexsort((rows, -scores))[:depth]
+    return scores[order], rows[order]
+
+
+def filtered_dense_candidates(
+    index: Index, query_vector: np.ndarray, allowed: np.ndarray, depth: int
+) -> Ranked:
+    """The `depth` nearest passages among the `allowed` rows (sorted int64), ordered by (-score, row).
+
+    A small allowed set is scored exactly against its stored vectors; a large one is
+    searched in the store ever deeper (x4) until `depth` allowed rows come back or the
+    whole store was searched, so the filter applies before the top-k is taken.
+    """
+    if len(allowed) == 0 or depth < 1:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    size = index.store.size
+    if len(allowed) <= EXACT_FILTER_ROWS:
+        # Inner product equals cosine on normalised vectors.
+        scores = np.asarray(index.vector_matrix()[allowed], dtype=np.float32) @ query_vector
+        return _best(scores, allowed, depth)
+    want = min(depth, len(allowed))
+    n = min(size, max(depth, int(np.ceil(depth * size / len(allowed) * 2))))
+    while True:
+        (s,), (r,) = index.store.search(query_vector[None], n)
+        keep = (r >= 0) & np.isin(r, allowed, assume_unique=False)
+        if int(keep.sum()) >= want or n >= size:
+            return _best(s[keep], r[keep], depth)
+        n = min(size, n * 4)
+
+
 def passage_cosines(index: Index, query_vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
     """Exact cosine of each row's stored passage vector with the question (float32)."""
     # Inner product equals cosine on normalised vectors.
@@ -54,6 +103,15 @@ def passage_cosines(index: Index, query_vector: np.ndarray, rows: Sequence[int])
 def bm25_scores(index: Index, questions: Sequence[str]) -> list[np.ndarray | None]:
     """Every row's BM25 score per question (None where no query term is indexed)."""
     return [index.bm25.scores(q) for q in questions]
+
+
+def masked_bm25(scores: np.ndarray | None, allowed: np.ndarray | None) -> np.ndarray | None:
+    """Every row's BM25 score with rows outside `allowed` set to 0 (None: no filter)."""
+    if scores is None or allowed is None:
+        return scores
+    out = np.zeros_like(scores)
+    out[allowed] = scores[allowed]
+    return out
 
 
 def bm25_candidates(scores: np.ndarray | None, depth: int) -> Ranked:
@@ -71,6 +129,7 @@ def collect(
     mode: RetrievalMode,
     depth: int,
     full_bm25: bool,
+    allowed: Sequence[np.ndarray | None] | None = None,
 ) -> list[Candidates]:
     """Each question's candidate signals for `mode`.
 
@@ -81,15 +140,29 @@ def collect(
         mode: dense, BM25 or both.
         depth: candidates taken from each signal.
         full_bm25: also keep every row's BM25 score (reranking divides by the best one).
+        allowed: per question, the sorted rows a filter allows (None: every row); the
+            filter applies before each signal's top `depth` is taken.
     """
+    allowed = list(allowed) if allowed is not None else [None] * len(questions)
     dense: list[Ranked] = []
     if mode is not RetrievalMode.BM25:
         if query_vectors is None:
             raise ValueError(f"{mode.value} search needs the question vectors")
-        dense = dense_candidates(index, query_vectors, depth)
+        unfiltered = [qi for qi, a in enumerate(allowed) if a is None]
+        found = (
+            dict(zip(unfiltered, dense_candidates(index, query_vectors[unfiltered], depth)))
+            if unfiltered
+            else {}
+        )
+        for qi, rows in enumerate(allowed):
+            if rows is not None:
+                found[qi] = filtered_dense_candidates(index, query_vectors[qi], rows, depth)
+        dense = [found[qi] for qi in range(len(questions))]
     wants_bm25 = mode is not RetrievalMode.DENSE
     full: list[np.ndarray | None] = (
-        bm25_scores(index, questions) if wants_bm25 or full_bm25 else [None] * len(questions)
+        [masked_bm25(s, a) for s, a in zip(bm25_scores(index, questions), allowed)]
+        if wants_bm25 or full_bm25
+        else [None] * len(questions)
     )
     out = []
     for qi in range(len(questions)):

@@ -16,6 +16,7 @@ from qa.embedding import Embedder, backend_of, load_embedder
 from qa.errors import ConfigError, IndexMismatchError
 from qa.index import Index
 from qa.retrieval.candidates import Candidates, collect, passage_cosines
+from qa.retrieval.filters import Filter, allowed_rows
 from qa.retrieval.hits import (
     SentenceMatch,
     build_hits,
@@ -37,7 +38,7 @@ from qa.retrieval.scoring import (
 )
 from qa.types import Answer, Hit
 
-__all__ = ["BM25_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Retriever"]
+__all__ = ["BM25_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Filters", "Retriever"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,9 @@ logger = logging.getLogger(__name__)
 DENSE_WEIGHT = 0.4
 BM25_WEIGHT = 0.2
 DEFAULT_THRESHOLD: float | None = 0.28
+
+# One filter for every question of a call, or one per question (None: no filter).
+Filters = Filter | Sequence[Filter | None] | None
 
 
 @dataclass(frozen=True)
@@ -174,9 +178,10 @@ class Retriever:
         k: int | None = None,
         mode: str | RetrievalMode | None = None,
         rerank: bool | None = None,
+        filters: Filter | None = None,
     ) -> list[Hit]:
         """The top-k passages for one question, best first."""
-        return self.search_many([question], k=k, mode=mode, rerank=rerank)[0]
+        return self.search_many([question], k=k, mode=mode, rerank=rerank, filters=filters)[0]
 
     def search_many(
         self,
@@ -186,14 +191,19 @@ class Retriever:
         mode: str | RetrievalMode | None = None,
         highlight: bool = False,
         rerank: bool | None = None,
+        filters: Filters = None,
     ) -> list[list[Hit]]:
         """The top-k passages for each question, in input order.
 
         Hits are ordered by (-score, passage_id); `Hit.scores` / `Hit.ranks` hold each
         signal's own score and rank. With `highlight`, each hit carries its
-        best-matching sentences.
+        best-matching sentences. `filters` (one Filter, or one per question) limits the
+        search to some documents before the top-k is taken, so k passages come back
+        whenever the allowed documents hold k; an unknown document id or folder raises
+        InputError listing what exists.
         """
-        return [hits for hits, _ in self._run(questions, k=k, mode=mode, highlight=highlight, rerank=rerank)]
+        results = self._run(questions, k=k, mode=mode, highlight=highlight, rerank=rerank, filters=filters)
+        return [hits for hits, _ in results]
 
     def rerank_default(self, mode: RetrievalMode) -> bool:
         """Best-sentence reranking is on by default for hybrid search when the index has sentences."""
@@ -219,10 +229,12 @@ class Retriever:
         mode: str | RetrievalMode | None,
         highlight: bool,
         rerank: bool | None,
+        filters: Filters = None,
     ) -> list[tuple[list[Hit], float | None]]:
         """Hits and a confidence (best sentence or passage cosine) per question."""
         plan = self._plan(k=k, mode=mode, highlight=highlight, rerank=rerank)
         index = self.index  # one snapshot for the whole call
+        allowed = self._allowed(index, filters, len(questions))
         if len(index) == 0 or not questions:
             return [([], None) for _ in questions]
         query_vectors: np.ndarray | None = None
@@ -236,8 +248,29 @@ class Retriever:
             mode=plan.mode,
             depth=max(plan.k, self.depth),
             full_bm25=plan.rerank,
+            allowed=allowed,
         )
         return [self._answer(index, candidates, plan) for candidates in found]
+
+    @staticmethod
+    def _allowed(index: Index, filters: Filters, n: int) -> list[np.ndarray | None]:
+        """Each question's allowed rows (None: unfiltered); a filter shared by the questions is resolved once."""
+        if filters is None or isinstance(filters, Filter):
+            rows = allowed_rows(index, filters) if filters else None
+            return [rows] * n
+        per_question = list(filters)
+        if len(per_question) != n:
+            raise ConfigError(f"got {len(per_question)} filters for {n} questions; pass one per question")
+        resolved: dict[Filter, np.ndarray] = {}
+        out: list[np.ndarray | None] = []
+        for flt in per_question:
+            if not flt:
+                out.append(None)
+                continue
+            if flt not in resolved:
+                resolved[flt] = allowed_rows(index, flt)
+            out.append(resolved[flt])
+        return out
 
     def _answer(self, index: Index, found: Candidates, plan: _Plan) -> tuple[list[Hit], float | None]:
         """One question's hits and confidence from its candidate signals."""
@@ -329,9 +362,12 @@ class Retriever:
         mode: str | RetrievalMode | None = None,
         highlight: bool = True,
         rerank: bool | None = None,
+        filters: Filter | None = None,
     ) -> Answer:
         """Search one question and wrap the hits as an Answer (with highlights by default)."""
-        return self.ask_many([question], k=k, mode=mode, highlight=highlight, rerank=rerank)[0]
+        return self.ask_many([question], k=k, mode=mode, highlight=highlight, rerank=rerank, filters=filters)[
+            0
+        ]
 
     def ask_many(
         self,
@@ -342,14 +378,16 @@ class Retriever:
         qids: Sequence[str | None] | None = None,
         highlight: bool = True,
         rerank: bool | None = None,
+        filters: Filters = None,
     ) -> list[Answer]:
         """Answers for many questions, in input order.
 
         `answered` is False when the confidence (the best sentence's cosine with the
         question) is below the abstention threshold: nothing relevant was found. The
-        closest passages are still returned.
+        closest passages are still returned. `filters` as in `search_many` (a filter
+        that allows no passage gives an empty, unanswered answer).
         """
-        results = self._run(questions, k=k, mode=mode, highlight=highlight, rerank=rerank)
+        results = self._run(questions, k=k, mode=mode, highlight=highlight, rerank=rerank, filters=filters)
         qids = list(qids) if qids is not None else [None] * len(questions)
         threshold = self.threshold
         answers = []
