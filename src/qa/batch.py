@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import IO
@@ -13,13 +14,16 @@ from typing import IO
 from qa.errors import InputError
 from qa.evaluation.questions import Question
 from qa.records import BadLine, Record, csv_records, jsonl_records, read_text, text_records
-from qa.types import Answer
+from qa.retrieval.filters import Filter, merge_filters
+from qa.types import Answer, Document
 
 __all__ = [
     "MAX_QUESTION_CHARS",
+    "BatchQuestion",
     "OutputFormat",
     "Question",
     "BadLine",
+    "question_filters",
     "read_questions",
     "write_answers",
 ]
@@ -37,8 +41,17 @@ class OutputFormat(str, Enum):
     TREC = "trec"
 
 
-def _question(qid: str, text: object, line: int, max_chars: int) -> Question | BadLine:
-    """The question on `line`, or why it cannot be asked (not a string, empty, too long)."""
+@dataclass(frozen=True)
+class BatchQuestion(Question):
+    """A batch question, with the filter its JSONL line asked for (None: the run's filter)."""
+
+    filters: Filter | None = None
+
+
+def _question(
+    qid: str, text: object, line: int, max_chars: int, filters: object = None
+) -> BatchQuestion | BadLine:
+    """The question on `line`, or why it cannot be asked (not a string, empty, too long, a bad filter)."""
     if not isinstance(text, str):
         return BadLine(line, f"'question' must be a string, got {type(text).__name__}")
     text = text.strip()
@@ -46,7 +59,11 @@ def _question(qid: str, text: object, line: int, max_chars: int) -> Question | B
         return BadLine(line, "the question is empty")
     if len(text) > max_chars:
         return BadLine(line, f"the question is {len(text)} characters, over the limit of {max_chars}")
-    return Question(qid, text, line=line)
+    try:
+        flt = Filter.from_dict(filters) if filters is not None else None
+    except InputError as exc:
+        return BadLine(line, str(exc))
+    return BatchQuestion(qid, text, line=line, filters=flt or None)
 
 
 def _jsonl(records: Iterable[Record], max_chars: int) -> Iterator[Question | BadLine]:
@@ -61,7 +78,11 @@ def _jsonl(records: Iterable[Record], max_chars: int) -> Iterator[Question | Bad
         else:
             qid = obj.get("id", obj.get("qid"))
             yield _question(
-                f"q{n}" if qid is None or str(qid).strip() == "" else str(qid), obj["question"], n, max_chars
+                f"q{n}" if qid is None or str(qid).strip() == "" else str(qid),
+                obj["question"],
+                n,
+                max_chars,
+                obj.get("filters"),
             )
 
 
@@ -106,7 +127,8 @@ def read_questions(
     """Read questions from `.jsonl`, `.csv` or `.txt` (one question per line).
 
     Returns the good questions and the bad lines. With `strict`, the first bad line
-    raises InputError naming its line number instead.
+    raises InputError naming its line number instead. A JSONL line may carry
+    `"filters": {"doc": [...], "under": [...], "type": [...], "title": "..."}`.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -137,6 +159,42 @@ def read_questions(
             seen.add(item.qid)
             good.append(item)
     return good, bad
+
+
+def question_filters(
+    questions: Iterable[Question],
+    documents: Mapping[str, Document],
+    *,
+    base: Filter | None = None,
+    strict: bool = False,
+    path: Path | str = "<questions>",
+) -> tuple[list[Question], list[Filter | None], list[BadLine]]:
+    """Each question's filter (its line's fields over `base`), checked against the indexed `documents`.
+
+    A question whose filter names an unknown document or folder becomes a BadLine (with
+    `strict`, InputError); returns the questions kept, their filters and the bad lines.
+    A bad `base` (the command line's filter) raises InputError: it concerns every line.
+    """
+    if base:
+        base.check(documents)
+    kept: list[Question] = []
+    filters: list[Filter | None] = []
+    bad: list[BadLine] = []
+    for q in questions:
+        own = q.filters if isinstance(q, BatchQuestion) else None
+        flt = merge_filters(base, own)
+        try:
+            if flt is not None:
+                flt.check(documents)
+        except InputError as exc:
+            if strict:
+                raise InputError(f"{path}: line {q.line}: {exc}") from None
+            logger.warning("%s: line %d: %s", path, q.line, exc)
+            bad.append(BadLine(q.line, str(exc)))
+            continue
+        kept.append(q)
+        filters.append(flt)
+    return kept, filters, bad
 
 
 CSV_COLUMNS = [

@@ -14,13 +14,15 @@ import re
 import weakref
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from qa.errors import InputError
-from qa.index import Index
 from qa.types import Document
+
+if TYPE_CHECKING:
+    from qa.index import Index
 
 __all__ = ["FILE_TYPES", "FILTER_FIELDS", "Filter", "allowed_rows", "merge_filters"]
 
