@@ -16,7 +16,7 @@ from qa.collection import Collection
 from qa.config import RetrievalMode, parse_enum
 from qa.errors import CitationError, ConfigError, QAError
 from qa.inspection import document_infos, index_status
-from qa.retrieval import Retriever
+from qa.retrieval import Filter, Retriever
 from qa.types import Answer
 from qa.ui.rendering import (
     AnswerView,
@@ -80,8 +80,10 @@ class UIHandlers:
 
     # -- asking -------------------------------------------------------------------------
 
-    def answer(self, question: str, *, k: int, mode: str, rerank: bool = True) -> tuple[Answer, float]:
-        """Ask the library; return (Answer, milliseconds)."""
+    def answer(
+        self, question: str, *, k: int, mode: str, rerank: bool = True, documents: Sequence[str] | None = None
+    ) -> tuple[Answer, float]:
+        """Ask the library (only in `documents` when some are picked); return (Answer, milliseconds)."""
         mode = parse_enum(RetrievalMode, mode, "mode").value
         try:
             k = int(k)
@@ -91,6 +93,8 @@ class UIHandlers:
             raise ConfigError(f"k={k} is out of range; choose 1 to {MAX_K}")
         # Checked: the library's default (hybrid reranks by best sentence); unchecked: plain fusion.
         extra: dict[str, Any] = {"rerank": None if rerank else False} if self.can_rerank else {}
+        if documents:
+            extra["filters"] = Filter.of(doc_ids=[documents] if isinstance(documents, str) else documents)
         t0 = time.perf_counter()
         answer = self.retriever.ask(question, k=k, mode=mode, **extra)
         return answer, (time.perf_counter() - t0) * 1000
@@ -103,13 +107,15 @@ class UIHandlers:
         mode: str,
         show_scores: bool,
         rerank: bool = True,
+        documents: Sequence[str] | None = None,
     ) -> tuple[list[dict], list[AnswerView], str]:
-        """Answer a question and append it to the session: (chat messages, views, cleared box)."""
+        """Answer a question (in the picked `documents`, if any) and append it to the session:
+        (chat messages, views, cleared box)."""
         views = list(views or [])
         question = (question or "").strip()
         if not question:
             raise QAError("type a question first")
-        answer, ms = self.answer(question, k=int(k), mode=mode, rerank=rerank)
+        answer, ms = self.answer(question, k=int(k), mode=mode, rerank=rerank, documents=documents)
         views.append(AnswerView(number=len(views) + 1, answer=answer, mode=mode, k=int(k), elapsed_ms=ms))
         return self.messages(views, show_scores), views, ""
 
