@@ -26,7 +26,7 @@ __all__ = [
 Ranked = tuple[np.ndarray, np.ndarray]
 # A filter allowing at most this many rows is searched exactly over their stored vectors;
 # a larger one searches the store deeper until enough allowed rows come back (bench/filters.py).
-EXACT_FILTER_ROWS = 100_000
+EXACT_FILTER_ROWS = 20_000
 
 
 @dataclass
