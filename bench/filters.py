@@ -2,7 +2,7 @@
 
 For each store size and share of allowed rows, the median latency per question of
 `filtered_dense_candidates` on both of its paths (the exact one forced by a huge
-`EXACT_FILTER_ROWS`, the deep one by 0), the unfiltered store search for reference, and
+`EXACT_FILTER_ROWS`, the deep one by 0 rows and 0 share), the unfiltered store search for reference, and
 the deep path's recall@depth against the exact one. Vectors are generated as in
 bench/scale.py (topic-like 384-d unit vectors); the store is FAISS flat, or IVF-SQ8
 with `--kind ivfsq8`. The allowed rows are whole random "documents" of 20 rows.
@@ -76,8 +76,8 @@ def main() -> None:
                 np.int64
             )
             results = {}
-            for name, limit in (("exact", n + 1), ("deep", 0)):
-                candidates.EXACT_FILTER_ROWS = limit
+            for name, limit, share_limit in (("exact", n + 1, 1.0), ("deep", 0, 0.0)):
+                candidates.EXACT_FILTER_ROWS, candidates.EXACT_FILTER_SHARE = limit, share_limit
                 search = functools.partial(
                     candidates.filtered_dense_candidates, snap, allowed=allowed, depth=DEPTH
                 )

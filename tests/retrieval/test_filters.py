@@ -159,6 +159,7 @@ def test_deep_store_search_agrees_with_exact_filtered_search(
     exact = filtered_dense_candidates(index, qv, allowed, 2)
     # Force the path a large allowed set takes: search the store deeper until enough allowed rows.
     monkeypatch.setattr(candidates_module, "EXACT_FILTER_ROWS", 0)
+    monkeypatch.setattr(candidates_module, "EXACT_FILTER_SHARE", 0.0)
     deep = filtered_dense_candidates(index, qv, allowed, 2)
     assert deep[1].tolist() == exact[1].tolist()
     assert deep[0] == pytest.approx(exact[0], abs=1e-5)
