@@ -236,7 +236,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("serve", help="start the web UI (builds the index first if needed)")
+    p = sub.add_parser(
+        "serve",
+        help="start the web UI and the JSON API (builds the index first if needed)",
+        description="Serve the web UI at / and the HTTP JSON API at /api/v1 (search, documents, "
+        "health; OpenAPI docs at /api/docs) on one port. --auth protects both (the API with HTTP "
+        "Basic). See docs/API.md.",
+    )
     _common(p)
     p.add_argument(
         "--host",
