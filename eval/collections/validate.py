@@ -20,12 +20,8 @@ import sys
 from pathlib import Path
 
 from qa.errors import QAError
+from qa.evaluation.questions import read_question_set, validate_quotes
 from qa.ingest import scan_corpus
-
-try:  # the evaluation modules are moving into a package; accept either layout
-    from qa.questions import read_question_set, validate_quotes
-except ImportError:  # pragma: no cover - after the evaluation/ restructuring
-    from qa.evaluation.questions import read_question_set, validate_quotes  # type: ignore[no-redef]
 
 logger = logging.getLogger("collections.validate")
 

@@ -29,7 +29,7 @@ def flatten(lines: list[str], *, mode: str) -> list[dict]:
         for n, turn in enumerate(conversation["turns"], 1):
             if (mode == "first") != (n == 1):
                 continue
-            question = turn["standalone"] if mode == "standalone" else turn["question"]
+            question = turn.get("standalone", turn["question"]) if mode == "standalone" else turn["question"]
             rows.append({"id": f"{conversation['id']}.{n}", "question": question, "answers": turn["answers"]})
     return rows
 

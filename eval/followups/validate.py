@@ -2,12 +2,15 @@
 
 Each line is one conversation, `{"id", "turns": [{"question", "standalone"?, "answers"}]}`
 with 2-3 turns; the first turn stands alone (no "standalone" field), every later turn
-is a follow-up and carries "standalone", the same question rewritten to stand alone.
+is a follow-up and carries "standalone", the same question rewritten to stand alone,
+unless it is marked `"followup": false` (a later question that needs no context).
 Every quote must be found in its document with qa's own `validate_quotes`.
 
 Usage (from the repository root)::
 
     .venv/bin/python eval/followups/validate.py [FILE] [--corpus seeds]
+    .venv/bin/python eval/followups/validate.py eval/followups/debian-manuals.jsonl \
+        --corpus eval/collections/debian-manuals/corpus
 """
 
 from __future__ import annotations
@@ -19,12 +22,8 @@ import sys
 from pathlib import Path
 
 from qa.errors import QAError
+from qa.evaluation.questions import parse_question_set, validate_quotes
 from qa.ingest import scan_corpus
-
-try:  # the evaluation modules are moving into a package; accept either layout
-    from qa.questions import parse_question_set, validate_quotes
-except ImportError:  # pragma: no cover - after the evaluation/ restructuring
-    from qa.evaluation.questions import parse_question_set, validate_quotes  # type: ignore[no-redef]
 
 logger = logging.getLogger("followups.validate")
 
@@ -48,9 +47,11 @@ def turn_questions(conversation: dict, where: str) -> list[dict]:
             raise FollowupError(
                 f"{where} ({cid} turn {n}): each turn needs a 'question' and at least one answer"
             )
-        if (n == 1) == ("standalone" in turn):
+        alone = n == 1 or turn.get("followup") is False
+        if alone == ("standalone" in turn):
             raise FollowupError(
-                f"{where} ({cid} turn {n}): only follow-up turns (2 and 3) carry 'standalone', and they must"
+                f"{where} ({cid} turn {n}): only follow-up turns (2 and 3) carry 'standalone', and they "
+                'must, unless marked "followup": false'
             )
         rows.append({"id": f"{cid}.{n}", "question": turn["question"], "answers": turn["answers"]})
     return rows

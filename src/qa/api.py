@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.routing import Route
 
 from qa import __version__
-from qa.batch import MAX_QUESTION_CHARS
+from qa.batch import MAX_HISTORY, MAX_QUESTION_CHARS
 from qa.config import RetrievalMode
 from qa.errors import QAError
 from qa.inspection import document_infos
@@ -91,8 +91,10 @@ class SearchIn(BaseModel):
     k: int = Field(5, ge=1, le=MAX_K, description="passages per question")
     mode: RetrievalMode = Field(RetrievalMode.HYBRID, description="hybrid, dense or bm25")
     filters: FilterIn | None = None
-    history: list[str] = Field(
-        default_factory=list, description="earlier questions of the conversation, oldest first"
+    history: list[str] | None = Field(
+        None,
+        description="earlier questions of the conversation, oldest first: a follow-up question is "
+        "read with them (every question of the request shares this history)",
     )
 
     @model_validator(mode="after")
@@ -141,6 +143,10 @@ class AnswerOut(BaseModel):
     answered: bool = Field(description="false when qa abstains: no passage is close enough")
     confidence: float | None
     passages: list[PassageOut]
+    read_with: list[str] | None = Field(
+        None,
+        description='with "history": the earlier questions this one was read with (empty: it stands alone)',
+    )
 
 
 class SearchOut(BaseModel):
@@ -303,7 +309,8 @@ def build_api(
     api.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
     follows_up = "history" in inspect.signature(retriever.ask_many).parameters
 
-    @api.post("/v1/search", response_model=SearchOut, tags=["search"])
+    # exclude_unset: `read_with` appears only with a history, as in `qa batch` output.
+    @api.post("/v1/search", response_model=SearchOut, response_model_exclude_unset=True, tags=["search"])
     def search(request: SearchIn) -> dict[str, Any]:
         """Answer one or more questions with the top-k exact source passages and their citations."""
         questions = [q.strip() for q in request.texts()]
@@ -323,14 +330,19 @@ def build_api(
                     f"question {i} is {len(q)} characters, over the limit of {limits.max_question_chars}"
                 )
         extra: dict[str, Any] = {}
-        if request.history:
+        if request.history is not None:
             if not follows_up:
                 raise HTTPException(
                     status_code=400,
                     detail='this server cannot use "history" (follow-up questions); send each question '
-                    "on its own, with an empty history",
+                    "on its own, without a history",
                 )
-            extra["history"] = request.history
+            history = [h.strip() for h in request.history if h.strip()]
+            if sum(len(h) for h in history) > limits.max_question_chars * MAX_HISTORY:
+                raise _unprocessable(
+                    f'"history" is longer than {MAX_HISTORY} questions of {limits.max_question_chars} characters'
+                )
+            extra["history"] = [history] * len(questions)
         try:
             flt = Filter.from_dict(request.filters.model_dump(exclude_none=True)) if request.filters else None
             answers = retriever.ask_many(

@@ -31,6 +31,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+# A question's history may be as long as this many questions.
+MAX_HISTORY = 10
 
 
 class OutputFormat(str, Enum):
@@ -49,9 +51,9 @@ class BatchQuestion(Question):
 
 
 def _question(
-    qid: str, text: object, line: int, max_chars: int, filters: object = None
+    qid: str, text: object, line: int, max_chars: int, history: object = None, filters: object = None
 ) -> BatchQuestion | BadLine:
-    """The question on `line`, or why it cannot be asked (not a string, empty, too long, a bad filter)."""
+    """The question on `line`, or why it cannot be asked (not a string, empty, too long, bad history or filter)."""
     if not isinstance(text, str):
         return BadLine(line, f"'question' must be a string, got {type(text).__name__}")
     text = text.strip()
@@ -63,7 +65,18 @@ def _question(
         flt = Filter.from_dict(filters) if filters is not None else None
     except InputError as exc:
         return BadLine(line, str(exc))
-    return BatchQuestion(qid, text, line=line, filters=flt or None)
+    if history is None:
+        return BatchQuestion(qid, text, line=line, filters=flt or None)
+    if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
+        return BadLine(
+            line,
+            '\'history\' must be a list of earlier questions, e.g. "history": ["How many died in April?"]',
+        )
+    if sum(len(h) for h in history) > max_chars * MAX_HISTORY:
+        return BadLine(line, f"the history is longer than {MAX_HISTORY} questions of {max_chars} characters")
+    return BatchQuestion(
+        qid, text, line=line, history=tuple(h.strip() for h in history if h.strip()), filters=flt or None
+    )
 
 
 def _jsonl(records: Iterable[Record], max_chars: int) -> Iterator[Question | BadLine]:
@@ -82,6 +95,7 @@ def _jsonl(records: Iterable[Record], max_chars: int) -> Iterator[Question | Bad
                 obj["question"],
                 n,
                 max_chars,
+                obj.get("history"),
                 obj.get("filters"),
             )
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import IndexSettings
-from qa.embedding import Embedder
+from qa.embedding import Embedder, progress_bar
 from qa.encoding import embed_passages
 from qa.types import Passage
 
@@ -126,6 +126,8 @@ def embed_resumable(
     keys = [checkpoint.key(t, s) for t, s in zip(texts, spans)]
     done = checkpoint.load() if passages else {}
     todo = [i for i, k in enumerate(keys) if k not in done]
+    # One bar for the whole build (each chunk's own bar would restart at zero).
+    bar = progress_bar(len(todo), show_progress and bool(todo))
     for at in range(0, len(todo), CHECKPOINT_EVERY):
         part = todo[at : at + CHECKPOINT_EVERY]
         vectors, sentence_vectors = embed_passages(
@@ -134,13 +136,17 @@ def embed_resumable(
             [texts[i] for i in part],
             [sentences[i] for i in part] if settings.sentence_vectors else [],
             settings,
-            show_progress=show_progress,
+            show_progress=False,
         )
         ends = np.cumsum([len(spans[i]) for i in part], dtype=np.int64)
         per_passage = [sentence_vectors[end - len(spans[i]) : end] for i, end in zip(part, ends)]
         checkpoint.save([keys[i] for i in part], vectors, per_passage)
         for j, i in enumerate(part):
             done[keys[i]] = (vectors[j], per_passage[j])
+        if bar is not None:
+            bar.update(len(part))
+    if bar is not None:
+        bar.close()
     dim = embedder.dimension
     out = np.stack([done[k][0] for k in keys]) if keys else np.zeros((0, dim), np.float32)
     out_sentences = (

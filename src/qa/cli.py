@@ -14,6 +14,7 @@ import os
 import sys
 import textwrap
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from qa.config import (
     IndexSettings,
     RetrievalMode,
     SentencePooling,
+    StoreSettings,
     configured_auth,
     configured_host,
     configured_port,
@@ -32,6 +34,7 @@ from qa.config import (
 )
 from qa.embedding import BACKENDS
 from qa.errors import QAError
+from qa.stores import STORES
 from qa.stores.faiss import IndexType
 
 __all__ = ["main", "build_parser"]
@@ -164,8 +167,16 @@ def build_parser() -> argparse.ArgumentParser:
     _choice(
         p,
         "--index-type",
-        [t.value for t in IndexType],
-        "FAISS index kind (default: auto: exact below 200k passages, IVF-SQ8 above)",
+        # FAISS's kinds; milvus also takes `ivf` (IVF_FLAT) and has no ivfpq (docs/STORES.md).
+        sorted({t.value for t in IndexType} | {"ivf"}),
+        "the store's index kind (default: auto: exact below 200k passages, compressed above)",
+    )
+    _choice(p, "--store", sorted(STORES), "vector store (default: the index's, else $QA_STORE, else faiss)")
+    p.add_argument(
+        "--store-uri",
+        default=None,
+        help="milvus: a server URI (http://HOST:19530) or a milvus-lite file "
+        "(default: milvus.db in the index folder; $QA_STORE_URI)",
     )
     _choice(
         p,
@@ -188,13 +199,22 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("question", help="the question")
     _search_opts(p, 5)
+    p.add_argument(
+        "--after",
+        action="append",
+        default=None,
+        metavar="PREVIOUS",
+        help="an earlier question of the conversation (repeatable, oldest first); a follow-up such as "
+        "'and in May?' is then read with it (docs/CONVERSATIONS.md)",
+    )
     p.add_argument("--json", action="store_true", help="print the answer as JSON (batch schema)")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser(
         "batch",
         help="answer a file of questions",
-        description="INPUT: .jsonl lines with 'question' (and optional 'id' and 'filters', e.g. "
+        description="INPUT: .jsonl lines with 'question' (and optional 'id', 'history' (the "
+        "conversation's earlier questions) and 'filters', e.g. "
         '"filters": {"doc": ["a.txt"], "under": ["reports"], "type": ["pdf"], "title": "words"}), '
         "a .csv with an 'id,question' header, or a .txt file with one question per line. A line's "
         "filter fields replace the same command-line filter flags.",
@@ -356,6 +376,8 @@ def _open_retriever(args: argparse.Namespace, **kwargs: Any):
 
 def _print_answer(answer, out=None) -> None:
     out = out or sys.stdout
+    if answer.read_with:
+        out.write(f"read with: {' / '.join(answer.read_with)}\n\n")
     if not answer.hits:
         out.write("No passage found.\n")
         return
@@ -400,12 +422,16 @@ def cmd_index(args: argparse.Namespace) -> int:
         },
     )
     progress = sys.stderr.isatty() if args.progress is None else args.progress
+    store = None
+    if args.store or args.store_uri:
+        store = StoreSettings.from_env(name=args.store, index_type=args.index_type, uri=args.store_uri)
     report = build_index(
         corpus,
         index,
         model=args.model,
         settings=settings,
         index_type=args.index_type,
+        store=store,
         backend=args.backend,
         rebuild=args.rebuild,
         max_bytes=args.max_bytes or DEFAULT_MAX_BYTES,
@@ -421,7 +447,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_ask(args: argparse.Namespace) -> int:
     flt = _filter(args)
     retriever = _open_retriever(args)
-    answer = retriever.ask(args.question, k=args.k, mode=args.mode, filters=flt)
+    answer = retriever.ask(args.question, k=args.k, mode=args.mode, history=args.after, filters=flt)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -456,12 +482,18 @@ def cmd_batch(args: argparse.Namespace) -> int:
         bar = tqdm(total=len(questions), unit="q", disable=not progress, file=sys.stderr)
         for i in range(0, len(questions), args.batch_size):
             part = questions[i : i + args.batch_size]
-            yield from retriever.ask_many(
+            with_history = any(q.history is not None for q in part)
+            found = retriever.ask_many(
                 [q.question for q in part],
                 k=args.k,
                 mode=args.mode,
                 qids=[q.qid for q in part],
+                history=[list(q.history or ()) for q in part] if with_history else None,
                 filters=filters[i : i + args.batch_size],
+            )
+            # `read_with` only on the questions that came with a history.
+            yield from (
+                a if q.history is not None else replace(a, read_with=None) for q, a in zip(part, found)
             )
             bar.update(len(part))
         bar.close()
@@ -495,6 +527,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"model     {status.model_name}  ({status.model['dimension']} dims, {status.backend} backend)")
     print(f"settings  {status.settings}")
     print(f"store     {status.store['name']} ({status.store.get('type', '')})")
+    if status.store.get("collection"):  # a server-backed store: where its data lives
+        print(
+            f"          collection {status.store['collection']} at {status.store.get('uri') or 'milvus.db'}"
+        )
     print(f"contents  {status.n_documents} documents, {status.n_passages} passages")
     for d, meta in sorted(status.documents.items()):
         print(f"  {d}  {meta['passages']:>4} passages  {meta['size']:>9,} bytes  {meta['title'][:50]}")

@@ -158,11 +158,18 @@ class StoreSettings:
     def from_env(
         cls, *, name: str | None = None, index_type: str | None = None, uri: str | None = None
     ) -> StoreSettings:
-        """Explicit values, else `QA_STORE` / `QA_STORE_URI`, else the defaults."""
+        """Explicit values, else `QA_STORE` / `QA_STORE_URI`, else the defaults.
+
+        A URI without `://` is a file path and is made absolute, so the manifest names
+        the same file whatever folder later commands run in.
+        """
+        uri = uri or os.environ.get("QA_STORE_URI") or None
+        if uri is not None and "://" not in uri:
+            uri = str(Path(uri).expanduser().resolve())
         return cls(
             name=(name or os.environ.get("QA_STORE") or DEFAULT_STORE).lower(),
             index_type=str(index_type or "auto").lower(),
-            uri=uri or os.environ.get("QA_STORE_URI") or None,
+            uri=uri,
         )
 
 

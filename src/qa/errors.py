@@ -11,6 +11,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexLockedError",
     "IndexWriteError",
+    "StoreError",
     "ModelError",
     "CitationError",
     "InputError",
@@ -47,6 +48,10 @@ class IndexLockedError(QAError):
 
 class IndexWriteError(QAError):
     """The index folder cannot be written (no space left, read-only, no permission)."""
+
+
+class StoreError(QAError):
+    """The vector store (e.g. a Milvus server) cannot be reached or refused a request."""
 
 
 class ModelError(QAError):

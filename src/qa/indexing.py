@@ -159,7 +159,7 @@ def _up_to_date(reuse: Index, scan: CorpusScan, store: StoreSettings) -> bool:
     docs = {d.doc_id: d.sha256 for d in scan.documents}
     return (
         docs == {doc_id: meta.sha256 for doc_id, meta in m.documents.items()}
-        and (m.store.name, m.store.requested) == (store.name, store.index_type)
+        and (m.store.name, m.store.requested, m.store.uri) == (store.name, store.index_type, store.uri)
         and dict(m.skipped) == {s.path: s.reason for s in scan.skipped}
         and dict(m.duplicates) == {d.path: d.same_as for d in scan.duplicates}
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import shlex
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -61,6 +62,6 @@ class Registry(Mapping[str, str]):
                 package = self._packages.get(name, exc.name or module)
                 raise self._error(
                     f"the {self.what} {name!r} needs the package {package!r}, which is not installed "
-                    f"({exc}); run `pip install {package}`"
+                    f"({exc}); run `pip install {shlex.quote(package)}`"
                 ) from exc
         return self._loaded[name]

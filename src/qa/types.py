@@ -161,12 +161,18 @@ class Answer:
     answered: bool
     qid: str | None = None
     confidence: float | None = None
+    # The earlier questions of a conversation this one was read with, nearest first:
+    # None when no history was given, () when the question stands alone.
+    read_with: tuple[str, ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "id": self.qid,
             "question": self.question,
             "answered": self.answered,
             "confidence": None if self.confidence is None else round(self.confidence, 6),
-            "passages": [h.to_dict() for h in self.hits],
         }
+        if self.read_with is not None:
+            out["read_with"] = list(self.read_with)
+        out["passages"] = [h.to_dict() for h in self.hits]
+        return out

@@ -147,9 +147,21 @@ def test_filter_errors_are_400_with_what_exists(live: Live) -> None:
     assert r.status_code == 422
 
 
-def test_history_is_accepted_empty(live: Live) -> None:
-    r = requests.post(f"{live.url}/api/v1/search", json={"question": QUESTION, "history": []}, timeout=60)
-    assert r.status_code == 200
+def test_history_reads_a_follow_up_with_the_earlier_questions(live: Live, seed_retriever) -> None:
+    earlier = ["Who did the UIA first nominate as prime minister?"]
+    body = {"question": "Who replaced him?", "k": 3, "history": earlier}
+    r = requests.post(f"{live.url}/api/v1/search", json=body, timeout=60)
+    assert r.status_code == 200, r.text
+    (answer,) = r.json()["answers"]
+    expected = seed_retriever.ask_many(["Who replaced him?"], k=3, qids=["q1"], history=[earlier])[0]
+    assert answer == expected.to_dict() and "read_with" in answer
+    # Without a history the answer has no read_with, exactly as `qa batch` writes it.
+    plain = requests.post(f"{live.url}/api/v1/search", json={"question": QUESTION}, timeout=60).json()
+    assert "read_with" not in plain["answers"][0]
+    too_long = requests.post(
+        f"{live.url}/api/v1/search", json={**body, "history": ["x" * 1999] * 11}, timeout=60
+    )
+    assert too_long.status_code == 422 and "history" in too_long.json()["detail"]
 
 
 def test_documents_list_and_detail(live: Live) -> None:

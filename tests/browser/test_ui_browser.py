@@ -178,3 +178,22 @@ def test_abstention_is_said_plainly_with_closest_passages_collapsed(page, served
     details.locator("summary").click()
     assert answer.locator(".qa-hit").first.is_visible()
     assert answer.locator(".qa-badge-low").count() == answer.locator(".qa-hit").count() == 5
+
+
+def test_follow_up_shows_the_earlier_question_and_reads_alone_on_request(page, served) -> None:
+    """Two turns; the second is a follow-up read with the first; the toggle re-asks it alone."""
+    docs = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+    docs.mkdir(parents=True, exist_ok=True)
+    box = page.locator("#qa-question textarea")
+    box.fill("Who did the UIA first nominate to lead the government?")
+    box.press("Enter")
+    page.wait_for_selector("#qa-chat .qa-answer")
+    box.fill("Who replaced him?")
+    box.press("Enter")
+    page.wait_for_selector("#qa-chat .qa-context .qa-read-with")
+    assert page.locator("#qa-chat .qa-answer").count() == 2
+    assert "Who did the UIA first nominate" in page.locator("#qa-chat .qa-read-with").inner_text()
+    page.screenshot(path=str(docs / "followup.png"))
+    page.locator("#qa-chat .qa-context-toggle").click()
+    page.wait_for_selector("#qa-chat .qa-context-off")
+    assert page.locator("#qa-chat .qa-read-with").count() == 0

@@ -140,3 +140,20 @@ def test_build_in_steps_embeds_each_passage_once_and_resumes(
     assert sorted(index.documents) == ["d1", "d2", "d3", "d4"]
     # Every passage was embedded exactly once across the two runs.
     assert len(fake_embedder.embedded) == len(index.passages)
+
+
+def test_a_complete_stepped_index_is_reused_without_embedding_again(
+    beir_dir: Path, tmp_path: Path, fake_embedder
+) -> None:
+    """Steps smaller than what is indexed are skipped, so the second run embeds nothing
+    (it used to shrink the live index to the first step and embed the rest again)."""
+    beir = load_beir(beir_dir)
+    index_dir = tmp_path / "stepped-again"
+    passages_only = IndexSettings(sentence_vectors=False)
+    ensure_beir_index(beir, index_dir, embedder=fake_embedder, settings=passages_only, step=2)
+    embedded = len(fake_embedder.embedded)
+    snapshot = Index.load(index_dir).path
+    again = ensure_beir_index(beir, index_dir, embedder=fake_embedder, settings=passages_only, step=2)
+    assert again.up_to_date
+    assert len(fake_embedder.embedded) == embedded
+    assert Index.load(index_dir).path == snapshot  # nothing was published

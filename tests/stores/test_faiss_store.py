@@ -10,30 +10,7 @@ import pytest
 from qa.errors import ConfigError
 from qa.stores import exact_search, recall_at_k
 from qa.stores.faiss import AUTO_THRESHOLD, FaissStore, IndexType, choose_index_type
-
-
-def _unit(rng: np.random.Generator, n: int, d: int) -> np.ndarray:
-    x = rng.standard_normal((n, d)).astype(np.float32)
-    return x / np.linalg.norm(x, axis=1, keepdims=True)
-
-
-def _clustered(
-    rng: np.random.Generator, n: int, d: int, clusters: int, *, queries: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
-    """Topic-like data and queries: unit vectors scattered around shared random centres.
-
-    Each vector has cosine ~0.7 with its centre; queries are drawn the same way, as
-    questions are about the topics of the collection.
-    """
-    centres = _unit(rng, clusters, d)
-
-    def draw(m: int) -> np.ndarray:
-        x = centres[rng.integers(0, clusters, m)] + rng.standard_normal((m, d)).astype(np.float32) / np.sqrt(
-            d
-        )
-        return x / np.linalg.norm(x, axis=1, keepdims=True)
-
-    return draw(n), draw(queries)
+from stores.vectors import clustered as _clustered
 
 
 def test_auto_choice_switches_at_threshold() -> None:

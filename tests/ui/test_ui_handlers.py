@@ -133,3 +133,21 @@ def test_documents_table_formats_sizes_and_dates(ui: UIHandlers) -> None:
     assert all(r[3].endswith((" B", " KB", " MB")) for r in rows)
     assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", r[4]) for r in rows)
     assert "qa-stats" in ui.stats() and f"{len(rows)} documents" in ui.stats()
+
+
+def test_follow_up_is_read_with_the_previous_question_and_can_be_read_alone(ui: UIHandlers) -> None:
+    _, views, _ = ui.ask("How many US soldiers died in Iraq in April?", [], 3, "hybrid", False)
+    messages, views, _ = ui.ask("and in May?", views, 3, "hybrid", False)
+    assert views[1].answer.read_with == ("How many US soldiers died in Iraq in April?",)
+    assert (
+        "read with: <span class='qa-read-with'>How many US soldiers died in Iraq in April?"
+        in messages[3]["content"]
+    )
+    assert "qa-ctx-2" in messages[3]["content"] and "qa-context" not in messages[1]["content"]
+    messages, views = ui.toggle_context("2:123", views, False)
+    assert views[1].context is False and views[1].answer.read_with is None
+    assert "read alone" in messages[3]["content"] and "Read with the conversation" in messages[3]["content"]
+    messages, views = ui.toggle_context("2:456", views, False)
+    assert views[1].context is True and views[1].answer.read_with
+    with pytest.raises(QAError, match="no longer in the conversation"):
+        ui.toggle_context("9:1", views, False)

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from qa.config import IndexSettings
 from qa.embedding import Embedder
-from qa.errors import InputError
+from qa.errors import InputError, QAError
 from qa.evaluation.runner import document_items
+from qa.index import Index
 from qa.indexing import BuildReport, build_index
 from qa.records import jsonl_records
 from qa.types import Document, Hit
@@ -173,7 +174,10 @@ def ensure_beir_index(
     """
     index_dir = Path(index_dir) if index_dir is not None else beir_index_dir(beir)
     docs = beir.documents
-    sizes = list(range(step, len(docs), step)) if step else []
+    # Steps the index already covers are skipped: building a prefix smaller than what is
+    # indexed would drop the rest from the live snapshot and embed it all again.
+    covered = _indexed_prefix(index_dir, docs)
+    sizes = [n for n in range(step, len(docs), step) if n > covered] if step else []
     report = BuildReport()
     for n in [*sizes, len(docs)]:
         report = build_index(
@@ -189,6 +193,19 @@ def ensure_beir_index(
             logger.info("indexed %d of %d documents of %s", n, len(docs), beir.name)
     logger.info("%s", report.summary())
     return report
+
+
+def _indexed_prefix(index_dir: Path, docs: Sequence[Document]) -> int:
+    """How many leading documents of `docs` the live index already holds unchanged."""
+    try:
+        indexed = Index.load(index_dir, verify=False).manifest.documents
+    except QAError:
+        return 0
+    for i, doc in enumerate(docs):
+        meta = indexed.get(doc.doc_id)
+        if meta is None or meta.sha256 != doc.sha256:
+            return i
+    return len(docs)
 
 
 def document_run(hits: Sequence[Hit], *, k: int = 100) -> dict[str, float]:

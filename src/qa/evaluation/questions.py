@@ -66,6 +66,8 @@ class Question:
     question: str
     answers: tuple[ExpectedAnswer, ...] = field(default_factory=tuple)
     line: int = field(default=0, compare=False)
+    # Batch input only: the conversation's earlier questions, oldest first (None: not given).
+    history: tuple[str, ...] | None = None
 
     @property
     def answerable(self) -> bool:

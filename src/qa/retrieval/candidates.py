@@ -10,6 +10,7 @@ import numpy as np
 from qa.config import RetrievalMode
 from qa.index import Index
 from qa.lexical import top_rows
+from qa.retrieval.conversation import QueryContext, blend_bm25
 
 __all__ = [
     "EXACT_FILTER_ROWS",
@@ -105,9 +106,22 @@ def passage_cosines(index: Index, query_vector: np.ndarray, rows: Sequence[int])
     return np.asarray(index.vector_matrix()[list(rows)], dtype=np.float32) @ query_vector
 
 
-def bm25_scores(index: Index, questions: Sequence[str]) -> list[np.ndarray | None]:
-    """Every row's BM25 score per question (None where no query term is indexed)."""
-    return [index.bm25.scores(q) for q in questions]
+def bm25_scores(
+    index: Index, questions: Sequence[str], *, contexts: Sequence[QueryContext | None] | None = None
+) -> list[np.ndarray | None]:
+    """Every row's BM25 score per question (None where no query term is indexed).
+
+    A question with a conversation context scores `s(new) + Σ w·s(earlier)`.
+    """
+    out = []
+    for qi, q in enumerate(questions):
+        scores = index.bm25.scores(q)
+        context = contexts[qi] if contexts is not None else None
+        if context is not None:
+            earlier = [index.bm25.scores(e) for e in context.earlier]
+            scores = blend_bm25(scores, earlier, context.bm25_weights)
+        out.append(scores)
+    return out
 
 
 def masked_bm25(scores: np.ndarray | None, allowed: np.ndarray | None) -> np.ndarray | None:
@@ -134,6 +148,7 @@ def collect(
     mode: RetrievalMode,
     depth: int,
     full_bm25: bool,
+    contexts: Sequence[QueryContext | None] | None = None,
     allowed: Sequence[np.ndarray | None] | None = None,
 ) -> list[Candidates]:
     """Each question's candidate signals for `mode`.
@@ -145,6 +160,8 @@ def collect(
         mode: dense, BM25 or both.
         depth: candidates taken from each signal.
         full_bm25: also keep every row's BM25 score (reranking divides by the best one).
+        contexts: per question, the earlier turns its BM25 scores blend in (None: none);
+            `query_vectors` are already blended by the caller.
         allowed: per question, the sorted rows a filter allows (None: every row); the
             filter applies before each signal's top `depth` is taken.
     """
@@ -165,7 +182,7 @@ def collect(
         dense = [found[qi] for qi in range(len(questions))]
     wants_bm25 = mode is not RetrievalMode.DENSE
     full: list[np.ndarray | None] = (
-        [masked_bm25(s, a) for s, a in zip(bm25_scores(index, questions), allowed)]
+        [masked_bm25(s, a) for s, a in zip(bm25_scores(index, questions, contexts=contexts), allowed)]
         if wants_bm25 or full_bm25
         else [None] * len(questions)
     )

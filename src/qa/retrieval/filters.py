@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,15 @@ from qa.types import Document
 if TYPE_CHECKING:
     from qa.index import Index
 
-__all__ = ["FILE_TYPES", "FILTER_FIELDS", "Filter", "allowed_rows", "merge_filters"]
+__all__ = [
+    "FILE_TYPES",
+    "FILTER_FIELDS",
+    "Filter",
+    "Filters",
+    "allowed_rows",
+    "merge_filters",
+    "rows_per_question",
+]
 
 # Formats qa reads (Document.fmt), and the other names users write for them.
 FILE_TYPES = ("html", "md", "pdf", "txt")
@@ -203,3 +211,27 @@ def allowed_rows(index: Index, flt: Filter) -> np.ndarray:
     code_of, codes = _row_codes(index)
     wanted = np.array(sorted(code_of[d] for d in allowed), dtype=np.int64)
     return np.flatnonzero(np.isin(codes, wanted)).astype(np.int64)
+
+
+# One filter for every question of a call, or one per question (None: no filter).
+Filters = Filter | Sequence[Filter | None] | None
+
+
+def rows_per_question(index: Index, filters: Filters, n: int) -> list[np.ndarray | None]:
+    """Each of `n` questions' allowed rows (None: unfiltered); a filter shared by questions is resolved once."""
+    if filters is None or isinstance(filters, Filter):
+        rows = allowed_rows(index, filters) if filters else None
+        return [rows] * n
+    per_question = list(filters)
+    if len(per_question) != n:
+        raise InputError(f"got {len(per_question)} filters for {n} questions; pass one per question")
+    resolved: dict[Filter, np.ndarray] = {}
+    out: list[np.ndarray | None] = []
+    for flt in per_question:
+        if not flt:
+            out.append(None)
+            continue
+        if flt not in resolved:
+            resolved[flt] = allowed_rows(index, flt)
+        out.append(resolved[flt])
+    return out

@@ -16,7 +16,16 @@ from qa.embedding import Embedder, backend_of, load_embedder
 from qa.errors import ConfigError, IndexMismatchError
 from qa.index import Index
 from qa.retrieval.candidates import Candidates, collect, passage_cosines
-from qa.retrieval.filters import Filter, allowed_rows
+from qa.retrieval.conversation import (
+    DEFAULT_RULE,
+    DEFAULT_WEIGHTS,
+    ContextWeights,
+    FollowupRule,
+    QueryContext,
+    context_vectors,
+    contexts_for,
+)
+from qa.retrieval.filters import Filter, Filters, rows_per_question
 from qa.retrieval.hits import (
     SentenceMatch,
     build_hits,
@@ -38,7 +47,7 @@ from qa.retrieval.scoring import (
 )
 from qa.types import Answer, Hit
 
-__all__ = ["BM25_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Filters", "Retriever"]
+__all__ = ["BM25_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Retriever"]
 
 logger = logging.getLogger(__name__)
 
@@ -47,9 +56,6 @@ logger = logging.getLogger(__name__)
 DENSE_WEIGHT = 0.4
 BM25_WEIGHT = 0.2
 DEFAULT_THRESHOLD: float | None = 0.28
-
-# One filter for every question of a call, or one per question (None: no filter).
-Filters = Filter | Sequence[Filter | None] | None
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,8 @@ class Retriever:
         dense_weight: weight of the passage cosine against the best-sentence cosine.
         bm25_weight: weight of the BM25 score divided by the query's best BM25 score.
         threshold: abstain when the best sentence cosine is below it (None: never).
+        followup_rule: when a question with history does not stand alone.
+        context_weights: how much of the earlier turns a follow-up is searched with.
     """
 
     def __init__(
@@ -92,6 +100,8 @@ class Retriever:
         dense_weight: float = DENSE_WEIGHT,
         bm25_weight: float = BM25_WEIGHT,
         threshold: float | None = DEFAULT_THRESHOLD,
+        followup_rule: FollowupRule = DEFAULT_RULE,
+        context_weights: ContextWeights = DEFAULT_WEIGHTS,
     ) -> None:
         self.index = index
         self.mode = parse_enum(RetrievalMode, mode, "mode")
@@ -102,6 +112,8 @@ class Retriever:
         self.dense_weight = dense_weight
         self.bm25_weight = bm25_weight
         self.threshold = threshold
+        self.followup_rule = followup_rule
+        self.context_weights = context_weights
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
         if embedder is not None:
@@ -178,10 +190,18 @@ class Retriever:
         k: int | None = None,
         mode: str | RetrievalMode | None = None,
         rerank: bool | None = None,
+        history: Sequence[str] | None = None,
         filters: Filter | None = None,
     ) -> list[Hit]:
-        """The top-k passages for one question, best first."""
-        return self.search_many([question], k=k, mode=mode, rerank=rerank, filters=filters)[0]
+        """The top-k passages for one question, best first (`history`: the earlier questions)."""
+        return self.search_many(
+            [question],
+            k=k,
+            mode=mode,
+            rerank=rerank,
+            history=None if history is None else [history],
+            filters=filters,
+        )[0]
 
     def search_many(
         self,
@@ -191,19 +211,30 @@ class Retriever:
         mode: str | RetrievalMode | None = None,
         highlight: bool = False,
         rerank: bool | None = None,
+        history: Sequence[Sequence[str]] | None = None,
         filters: Filters = None,
     ) -> list[list[Hit]]:
         """The top-k passages for each question, in input order.
 
         Hits are ordered by (-score, passage_id); `Hit.scores` / `Hit.ranks` hold each
         signal's own score and rank. With `highlight`, each hit carries its
-        best-matching sentences. `filters` (one Filter, or one per question) limits the
-        search to some documents before the top-k is taken, so k passages come back
+        best-matching sentences. `history[i]` holds question i's earlier questions in
+        conversation order; a question that does not stand alone is searched with them
+        (`qa.retrieval.conversation`). `filters` (one Filter, or one per question) limits
+        the search to some documents before the top-k is taken, so k passages come back
         whenever the allowed documents hold k; an unknown document id or folder raises
         InputError listing what exists.
         """
-        results = self._run(questions, k=k, mode=mode, highlight=highlight, rerank=rerank, filters=filters)
+        results, _ = self._run(
+            questions, k=k, mode=mode, highlight=highlight, rerank=rerank, history=history, filters=filters
+        )
         return [hits for hits, _ in results]
+
+    def contexts(
+        self, questions: Sequence[str], history: Sequence[Sequence[str]] | None
+    ) -> list[QueryContext | None]:
+        """Each question's conversation context: None where it stands alone or has no history."""
+        return contexts_for(questions, history, rule=self.followup_rule, weights=self.context_weights)
 
     def rerank_default(self, mode: RetrievalMode) -> bool:
         """Best-sentence reranking is on by default for hybrid search when the index has sentences."""
@@ -229,18 +260,20 @@ class Retriever:
         mode: str | RetrievalMode | None,
         highlight: bool,
         rerank: bool | None,
+        history: Sequence[Sequence[str]] | None = None,
         filters: Filters = None,
-    ) -> list[tuple[list[Hit], float | None]]:
-        """Hits and a confidence (best sentence or passage cosine) per question."""
+    ) -> tuple[list[tuple[list[Hit], float | None]], list[QueryContext | None]]:
+        """Hits and a confidence (best sentence or passage cosine) per question, and each one's context."""
         plan = self._plan(k=k, mode=mode, highlight=highlight, rerank=rerank)
+        contexts = self.contexts(questions, history)
         index = self.index  # one snapshot for the whole call
-        allowed = self._allowed(index, filters, len(questions))
+        allowed = rows_per_question(index, filters, len(questions))
         if len(index) == 0 or not questions:
-            return [([], None) for _ in questions]
+            return [([], None) for _ in questions], contexts
         query_vectors: np.ndarray | None = None
         # The question vector also gives the abstention confidence.
         if plan.mode is not RetrievalMode.BM25 or plan.highlight or plan.rerank or self.threshold is not None:
-            query_vectors = self.embedder.embed(list(questions))
+            query_vectors = context_vectors(self.embedder.embed, questions, contexts)
         found = collect(
             index,
             questions,
@@ -248,29 +281,10 @@ class Retriever:
             mode=plan.mode,
             depth=max(plan.k, self.depth),
             full_bm25=plan.rerank,
+            contexts=contexts,
             allowed=allowed,
         )
-        return [self._answer(index, candidates, plan) for candidates in found]
-
-    @staticmethod
-    def _allowed(index: Index, filters: Filters, n: int) -> list[np.ndarray | None]:
-        """Each question's allowed rows (None: unfiltered); a filter shared by the questions is resolved once."""
-        if filters is None or isinstance(filters, Filter):
-            rows = allowed_rows(index, filters) if filters else None
-            return [rows] * n
-        per_question = list(filters)
-        if len(per_question) != n:
-            raise ConfigError(f"got {len(per_question)} filters for {n} questions; pass one per question")
-        resolved: dict[Filter, np.ndarray] = {}
-        out: list[np.ndarray | None] = []
-        for flt in per_question:
-            if not flt:
-                out.append(None)
-                continue
-            if flt not in resolved:
-                resolved[flt] = allowed_rows(index, flt)
-            out.append(resolved[flt])
-        return out
+        return [self._answer(index, candidates, plan) for candidates in found], contexts
 
     def _answer(self, index: Index, found: Candidates, plan: _Plan) -> tuple[list[Hit], float | None]:
         """One question's hits and confidence from its candidate signals."""
@@ -362,12 +376,22 @@ class Retriever:
         mode: str | RetrievalMode | None = None,
         highlight: bool = True,
         rerank: bool | None = None,
+        history: Sequence[str] | None = None,
         filters: Filter | None = None,
     ) -> Answer:
-        """Search one question and wrap the hits as an Answer (with highlights by default)."""
-        return self.ask_many([question], k=k, mode=mode, highlight=highlight, rerank=rerank, filters=filters)[
-            0
-        ]
+        """Search one question and wrap the hits as an Answer (with highlights by default).
+
+        `history`: the conversation's earlier questions, oldest first (see `ask_many`).
+        """
+        return self.ask_many(
+            [question],
+            k=k,
+            mode=mode,
+            highlight=highlight,
+            rerank=rerank,
+            history=None if history is None else [history],
+            filters=filters,
+        )[0]
 
     def ask_many(
         self,
@@ -378,20 +402,35 @@ class Retriever:
         qids: Sequence[str | None] | None = None,
         highlight: bool = True,
         rerank: bool | None = None,
+        history: Sequence[Sequence[str]] | None = None,
         filters: Filters = None,
     ) -> list[Answer]:
         """Answers for many questions, in input order.
 
         `answered` is False when the confidence (the best sentence's cosine with the
         question) is below the abstention threshold: nothing relevant was found. The
-        closest passages are still returned. `filters` as in `search_many` (a filter
-        that allows no passage gives an empty, unanswered answer).
+        closest passages are still returned. With `history` (per question, its earlier
+        questions oldest first), a follow-up is read with them and `Answer.read_with`
+        names the earlier questions used (empty when it stands alone). `filters` as in
+        `search_many` (a filter that allows no passage gives an empty, unanswered answer).
         """
-        results = self._run(questions, k=k, mode=mode, highlight=highlight, rerank=rerank, filters=filters)
+        results, contexts = self._run(
+            questions, k=k, mode=mode, highlight=highlight, rerank=rerank, history=history, filters=filters
+        )
         qids = list(qids) if qids is not None else [None] * len(questions)
         threshold = self.threshold
         answers = []
-        for q, (hits, conf), qid in zip(questions, results, qids):
+        for q, (hits, conf), qid, context in zip(questions, results, qids, contexts):
             answered = bool(hits) and (threshold is None or conf is None or conf >= threshold)
-            answers.append(Answer(question=q, hits=tuple(hits), answered=answered, qid=qid, confidence=conf))
+            read_with = None if history is None else (context.earlier if context is not None else ())
+            answers.append(
+                Answer(
+                    question=q,
+                    hits=tuple(hits),
+                    answered=answered,
+                    qid=qid,
+                    confidence=conf,
+                    read_with=read_with,
+                )
+            )
         return answers

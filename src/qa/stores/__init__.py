@@ -33,8 +33,9 @@ STORES = Registry(
     {
         "faiss": "qa.stores.faiss:FaissStore",
         "exact": "qa.stores.exact:ExactStore",
+        "milvus": "qa.stores.milvus:MilvusStore",
     },
-    packages={"faiss": "faiss-cpu"},
+    packages={"faiss": "faiss-cpu", "milvus": "qa[milvus]"},
 )
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from qa.config import StoreSettings
 
-__all__ = ["Capability", "VectorStore", "exact_search", "recall_at_k"]
+__all__ = ["Capability", "VectorStore", "exact_search", "ivf_nlist", "recall_at_k"]
 
 
 class Capability:
@@ -71,6 +71,12 @@ class VectorStore(Protocol):
     def required_files(cls, params: Mapping[str, Any]) -> tuple[str, ...]:
         """Files a snapshot built by this store must contain (for the manifest check)."""
         ...
+
+
+def ivf_nlist(n: int, *, train_sample: int = 100_000) -> int:
+    """Inverted-file lists for `n` vectors: ~4 sqrt(n) (FAISS's guidance), with at least
+    39 training points per list among `train_sample`, at most 8192."""
+    return max(1, min(int(4 * np.sqrt(max(n, 1))), max(1, min(n, train_sample) // 39), 8192))
 
 
 def exact_search(vectors: np.ndarray, queries: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from qa.config import StoreSettings, configured_nprobe, parse_enum
-from qa.stores.base import Capability
+from qa.stores.base import Capability, ivf_nlist
 
 __all__ = ["AUTO_THRESHOLD", "FILE", "FaissStore", "IndexType", "choose_index_type", "default_nprobe"]
 
@@ -71,8 +71,7 @@ def _default_threads() -> int:
 
 
 def _nlist(n: int) -> int:
-    # ~4 sqrt(n) lists (FAISS's guidance), with >= 39 training points per list.
-    return max(1, min(int(4 * np.sqrt(max(n, 1))), max(1, min(n, TRAIN_SAMPLE) // 39), 8192))
+    return ivf_nlist(n, train_sample=TRAIN_SAMPLE)
 
 
 def default_nprobe(nlist: int) -> int:

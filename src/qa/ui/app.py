@@ -59,6 +59,7 @@ class AskTab:
     documents: Any
     source: Any
     view_request: Any
+    context_request: Any = None
 
 
 @dataclass
@@ -155,6 +156,7 @@ def _build_ask_tab(ui: UIHandlers, examples: dict[str, Sequence[str]] | None) ->
                 )
             source = gr.HTML(empty_document_html(), elem_id="qa-source", label="In context")
             view_request = gr.Textbox(visible="hidden", elem_id="qa-view-request")
+            context_request = gr.Textbox(visible="hidden", elem_id="qa-context-request")
     return AskTab(
         chat=chat,
         question=question,
@@ -171,6 +173,7 @@ def _build_ask_tab(ui: UIHandlers, examples: dict[str, Sequence[str]] | None) ->
         documents=documents,
         source=source,
         view_request=view_request,
+        context_request=context_request,
     )
 
 
@@ -252,6 +255,15 @@ def _wire_ask_tab(ui: UIHandlers, tab: AskTab, views: Any) -> None:
     tab.view_request.change(
         _guarded(ui.view), [tab.view_request, views], tab.source, **PRIVATE, show_progress="minimal"
     )
+    # "Read alone" / "Read with the conversation" under a follow-up's answer.
+    tab.context_request.change(
+        _guarded(ui.toggle_context),
+        [tab.context_request, views, tab.show_scores, tab.rerank],
+        [tab.chat, views],
+        **PRIVATE,
+        concurrency_id="qa-ask",
+        show_progress="minimal",
+    ).then(export, [views, tab.scope], export_outputs, **PRIVATE, show_progress="hidden")
 
 
 def _wire_documents_tab(ui: UIHandlers, tab: DocumentsTab, header: Any, picker: Any) -> None:

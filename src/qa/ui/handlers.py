@@ -8,6 +8,7 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,8 @@ WHOLE_CONVERSATION = "Whole conversation"
 EXPORT_SCOPES = (LAST_ANSWER, WHOLE_CONVERSATION)
 # A citation reference sent by the page script: `<answer>-<rank>`, then `:<timestamp>`.
 _REF = re.compile(r"^(\d+)-(\d+)(?::.*)?$")
+# A context toggle sent by the page script: `<answer>`, then `:<timestamp>`.
+_CTX = re.compile(r"^(\d+)(?::.*)?$")
 
 
 def examples_for(retriever: Retriever, examples: dict[str, Sequence[str]] | None = None) -> list[str]:
@@ -81,9 +84,17 @@ class UIHandlers:
     # -- asking -------------------------------------------------------------------------
 
     def answer(
-        self, question: str, *, k: int, mode: str, rerank: bool = True, documents: Sequence[str] | None = None
+        self,
+        question: str,
+        *,
+        k: int,
+        mode: str,
+        rerank: bool = True,
+        history: Sequence[str] | None = None,
+        documents: Sequence[str] | None = None,
     ) -> tuple[Answer, float]:
-        """Ask the library (only in `documents` when some are picked); return (Answer, milliseconds)."""
+        """Ask the library (a follow-up is read with `history`; only in `documents` when some are
+        picked); return (Answer, milliseconds)."""
         mode = parse_enum(RetrievalMode, mode, "mode").value
         try:
             k = int(k)
@@ -96,6 +107,8 @@ class UIHandlers:
         if documents:
             extra["filters"] = Filter.of(doc_ids=[documents] if isinstance(documents, str) else documents)
         t0 = time.perf_counter()
+        if history:
+            extra["history"] = list(history)
         answer = self.retriever.ask(question, k=k, mode=mode, **extra)
         return answer, (time.perf_counter() - t0) * 1000
 
@@ -115,9 +128,48 @@ class UIHandlers:
         question = (question or "").strip()
         if not question:
             raise QAError("type a question first")
-        answer, ms = self.answer(question, k=int(k), mode=mode, rerank=rerank, documents=documents)
-        views.append(AnswerView(number=len(views) + 1, answer=answer, mode=mode, k=int(k), elapsed_ms=ms))
+        history = tuple(v.answer.question for v in views)
+        picked = tuple([documents] if isinstance(documents, str) else documents or ())
+        answer, ms = self.answer(
+            question, k=int(k), mode=mode, rerank=rerank, history=history, documents=picked
+        )
+        views.append(
+            AnswerView(
+                number=len(views) + 1,
+                answer=answer,
+                mode=mode,
+                k=int(k),
+                elapsed_ms=ms,
+                history=history,
+                documents=picked,
+            )
+        )
         return self.messages(views, show_scores), views, ""
+
+    def toggle_context(
+        self, request: str, views: list[AnswerView] | None, show_scores: bool, rerank: bool = True
+    ) -> tuple[list[dict], list[AnswerView]]:
+        """Ask message `<number>` again with its conversation context turned off (or back on)."""
+        views = list(views or [])
+        m = _CTX.match((request or "").strip())
+        if not m:
+            return self.messages(views, show_scores), views
+        number = int(m.group(1))
+        found = [i for i, v in enumerate(views) if v.number == number]
+        if not found:
+            raise QAError("this message is no longer in the conversation; ask it again")
+        old = views[found[0]]
+        context = not old.context
+        answer, ms = self.answer(
+            old.answer.question,
+            k=old.k,
+            mode=old.mode,
+            rerank=rerank,
+            history=old.history if context else None,
+            documents=old.documents,
+        )
+        views[found[0]] = replace(old, answer=answer, elapsed_ms=ms, context=context)
+        return self.messages(views, show_scores), views
 
     @staticmethod
     def messages(views: Sequence[AnswerView], show_scores: bool) -> list[dict]:

@@ -51,6 +51,12 @@ class AnswerView:
     mode: str
     k: int
     elapsed_ms: float
+    # False when the user turned the conversation context off for this message.
+    context: bool = True
+    # The earlier questions of the session when it was asked, oldest first.
+    history: tuple[str, ...] = ()
+    # The documents picked to search in (empty: all).
+    documents: tuple[str, ...] = ()
 
 
 def _escape(text: str) -> str:
@@ -127,6 +133,25 @@ def _hit_html(hit: Hit, *, ref: str, show_scores: bool, low_confidence: bool) ->
     )
 
 
+def _context_html(view: AnswerView) -> str:
+    """'read with: <previous question>' and the button that turns the context off (or on again)."""
+    ref = f"qa-ctx-{view.number}"
+    if view.answer.read_with:
+        earlier = " / ".join(html.escape(q) for q in view.answer.read_with)
+        return (
+            f"<div class='qa-context'>read with: <span class='qa-read-with'>{earlier}</span>"
+            f"<button class='qa-context-toggle {ref}' type='button' "
+            f"title='Ask this question again on its own'>Read alone</button></div>"
+        )
+    if not view.context and view.history:
+        return (
+            f"<div class='qa-context qa-context-off'>read alone"
+            f"<button class='qa-context-toggle {ref}' type='button' "
+            f"title='Ask again with the earlier questions'>Read with the conversation</button></div>"
+        )
+    return ""
+
+
 def answer_html(view: AnswerView, *, show_scores: bool = False) -> str:
     """The chat message for one answer: numbered quotes with citation, score, highlights.
 
@@ -138,9 +163,11 @@ def answer_html(view: AnswerView, *, show_scores: bool = False) -> str:
         f"<div class='qa-meta'>{len(answer.hits)} passage{'s' if len(answer.hits) != 1 else ''}"
         f" · {html.escape(view.mode)} · k={view.k} · {view.elapsed_ms:.0f} ms</div>"
     )
+    # Which earlier question a follow-up was read with: first, above the passages.
+    context = _context_html(view)
     if not answer.hits:
         return (
-            f"<div class='qa-answer qa-empty'><p class='qa-abstain-msg'>No passage found: "
+            f"<div class='qa-answer qa-empty'>{context}<p class='qa-abstain-msg'>No passage found: "
             f"the index has no documents, or none matched.</p>{meta}</div>"
         )
     items = "".join(
@@ -150,9 +177,9 @@ def answer_html(view: AnswerView, *, show_scores: bool = False) -> str:
         for h in answer.hits
     )
     if answer.answered:
-        return f"<div class='qa-answer'><ol class='qa-hits'>{items}</ol>{meta}</div>"
+        return f"<div class='qa-answer'>{context}<ol class='qa-hits'>{items}</ol>{meta}</div>"
     return (
-        f"<div class='qa-answer qa-abstained'>"
+        f"<div class='qa-answer qa-abstained'>{context}"
         f"<p class='qa-abstain-msg'>No relevant passage found in the documents.</p>"
         f"<details class='qa-lowconf'><summary>Closest passages (low confidence)</summary>"
         f"<ol class='qa-hits'>{items}</ol></details>{meta}</div>"

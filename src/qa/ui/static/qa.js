@@ -4,24 +4,32 @@
 (() => {
   if (window.__qaUi) return;
   window.__qaUi = true;
-  function request(ref) {
-    const box = document.querySelector('#qa-view-request textarea, #qa-view-request input');
+  function request(ref, id = 'qa-view-request') {
+    const box = document.querySelector(`#${id} textarea, #${id} input`);
     if (!box) return;
     box.value = ref + ':' + Date.now();
     box.dispatchEvent(new Event('input', { bubbles: true }));
   }
-  document.addEventListener('click', (event) => {
-    const el = event.target.closest && event.target.closest('.qa-open');
-    if (!el) return;
-    const ref = Array.from(el.classList).find((c) => c.startsWith('qa-ref-'));
-    if (!ref) return;
-    event.preventDefault();
-    event.stopPropagation();
+  // A click on an element of class `selector` whose classes include `<prefix><ref>` sends ref.
+  function onRefClick(selector, prefix, send) {
+    document.addEventListener('click', (event) => {
+      const el = event.target.closest && event.target.closest(selector);
+      if (!el) return;
+      const ref = Array.from(el.classList).find((c) => c.startsWith(prefix));
+      if (!ref) return;
+      event.preventDefault();
+      event.stopPropagation();
+      send(el, ref.slice(prefix.length));
+    }, true);
+  }
+  // "Read alone" / "Read with the conversation": ask that message again (class qa-ctx-<answer>).
+  onRefClick('.qa-context-toggle', 'qa-ctx-', (el, ref) => request(ref, 'qa-context-request'));
+  onRefClick('.qa-open', 'qa-ref-', (el, ref) => {
     document.querySelectorAll('.qa-hit.qa-active').forEach((h) => h.classList.remove('qa-active'));
     const hit = el.closest('.qa-hit');
     if (hit) hit.classList.add('qa-active');
-    request(ref.slice('qa-ref-'.length));
-  }, true);
+    request(ref);
+  });
   function scrollToPassage() {
     const view = document.querySelector('#qa-source .qa-doc');
     if (!view || view.classList.contains('qa-scrolled')) return;
