@@ -1,13 +1,16 @@
-"""Load test of the web app on loopback: concurrent gradio_client users while a document is uploaded.
+"""Load test of the web app on loopback: concurrent gradio_client users while a large upload is indexed.
 
 Serves the real app (packaged model, FAISS, a private copy of seeds/ and its index) on a
 free 127.0.0.1 port, then N clients (each its own gradio_client.Client) ask Q questions
-in total through the public `/ask` API while the collection adds and indexes a new
-document. Pass: zero errors, and every passage of every answer is exactly
-`document.text[start:end]` of the live index. Prints p50/p95 latency as JSON.
+in total through the public `/ask` API while a document of --upload-kb KB is uploaded
+the way the browser does it (HTTP POST to Gradio's upload route, which saves it to a
+temporary file; then the collection reads that file and indexes it). Before that, a file
+one byte over the upload limit is posted and must be refused (HTTP 413) while it streams.
+Pass: zero errors, the oversized upload refused, and every passage of every answer is
+exactly `document.text[start:end]` of the live index. Prints p50/p95 latency as JSON.
 
-    .venv/bin/python bench/load_test.py                  # 20 clients, 500 questions
-    .venv/bin/python bench/load_test.py --clients 20 --questions 100 --timeout 300
+    .venv/bin/python bench/load_test.py                  # 20 clients, 500 questions, 1 MB upload
+    .venv/bin/python bench/load_test.py --clients 20 --questions 100 --upload-kb 200 --timeout 300
 
 Bounded: at most --questions requests, and the run is abandoned (exit 2) after --timeout s.
 The clients run in the same process as the server (one machine, shared CPU and GIL), so
@@ -56,13 +59,27 @@ QUESTIONS = [
 UPLOAD_NAME = "zorblax.txt"
 
 
-def _upload_text() -> bytes:
-    # Long enough that indexing it takes a few seconds, so questions overlap it.
+def _upload_text(kb: int = 20) -> bytes:
+    # About `kb` KB; long enough that indexing it takes a while, so questions overlap it.
     para = (
         "The Zorblax lighthouse was built in 1887 on the northern cape. Its lamp is visible for "
         "forty kilometres on a clear night, and its keeper logs every passing ship. "
     )
-    return ("Zorblax lighthouse\n\n" + "\n\n".join(para * 3 for _ in range(40)) + "\n").encode()
+    parts = ["Zorblax lighthouse"]
+    size, i = 0, 0
+    while size < kb * 1024:
+        parts.append(f"Log entry {i}: ship {i * 7 % 1000} passed at hour {i % 24}. " + para * 3)
+        size += len(parts[-1]) + 2
+        i += 1
+    return ("\n\n".join(parts) + "\n").encode()
+
+
+def _post_upload(url: str, name: str, data: bytes) -> tuple[int, str]:
+    """POST one file to Gradio's upload route as the browser does: (status, body)."""
+    import httpx
+
+    response = httpx.post(f"{url}gradio_api/upload", files={"files": (name, data, "text/plain")}, timeout=600)
+    return response.status_code, response.text
 
 
 def _free_port() -> int:
@@ -83,11 +100,12 @@ def run(
     timeout: float = 900.0,
     workdir: Path | None = None,
     k: int = 5,
+    upload_kb: int = 1024,
 ) -> dict:
     """Serve the app, load it, and return the measurements (see the module docstring)."""
     from gradio_client import Client
 
-    from qa.collection import Collection, Upload
+    from qa.collection import Collection
     from qa.embedding import load_embedder
     from qa.index import Index
     from qa.indexing import build_index
@@ -104,8 +122,10 @@ def run(
     collection = Collection(retriever, corpus_dir=corpus, index_dir=index_dir)
     app = build_app(retriever, collection=collection)
     port = _free_port()
-    launch(app, port=port, block=False, quiet=True)
+    launch(app, port=port, block=False, quiet=True, max_file_size=collection.limits.max_bytes)
     url = f"http://127.0.0.1:{port}/"
+    # Over the limit by one byte: refused while it streams in, before it is written whole.
+    oversize_status, _ = _post_upload(url, "too-big.txt", b"x" * (collection.limits.max_bytes + 1))
 
     work: queue.Queue[tuple[int, str]] = queue.Queue()
     # The last questions are released once the upload is indexed, and ask about it, so the
@@ -159,7 +179,13 @@ def run(
             time.sleep(0.05)
         t0, before = time.perf_counter(), len(latencies)
         try:
-            change = collection.add([Upload(UPLOAD_NAME, _upload_text())])
+            data = _upload_text(upload_kb)
+            upload["bytes"] = len(data)
+            status, body = _post_upload(url, UPLOAD_NAME, data)
+            if status != 200:
+                raise RuntimeError(f"upload refused: HTTP {status} {body[:200]}")
+            [saved] = json.loads(body)
+            change = collection.add_files([saved], names=[UPLOAD_NAME])
             upload.update(added=change.added, embedded=change.build.embedded if change.build else 0)
         except Exception as exc:  # noqa: BLE001
             errors.append(f"upload: {exc!r}")
@@ -209,6 +235,7 @@ def run(
         "wall_s": round(wall, 1),
         "questions_per_s": round(len(results) / wall, 2) if wall else None,
         "upload": upload,
+        "oversize_upload_status": oversize_status,
     }
 
 
@@ -220,6 +247,7 @@ def passed(report: dict) -> bool:
         and report["answered"] == report["questions"]
         and not report["timed_out"]
         and report["upload"].get("added") == [UPLOAD_NAME]
+        and report["oversize_upload_status"] == 413
     )
 
 
@@ -229,9 +257,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--questions", type=int, default=500, help="questions in total (default 500)")
     parser.add_argument("--timeout", type=float, default=900, help="abandon the run after this many seconds")
     parser.add_argument("-k", type=int, default=5, help="passages per answer (default 5)")
+    parser.add_argument(
+        "--upload-kb", type=int, default=1024, help="size of the uploaded document in KB (default 1024)"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    report = run(clients=args.clients, questions=args.questions, timeout=args.timeout, k=args.k)
+    report = run(
+        clients=args.clients,
+        questions=args.questions,
+        timeout=args.timeout,
+        k=args.k,
+        upload_kb=args.upload_kb,
+    )
     report["passed"] = passed(report)
     print(json.dumps(report, indent=2))
     return 0 if report["passed"] else (2 if report["timed_out"] else 1)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import qa.checkpoint
 import qa.indexing
 from qa.checkpoint import EmbeddingCheckpoint
 from qa.config import IndexSettings
+from qa.index import Index
 from qa.indexing import build_index
 
 
@@ -52,3 +54,21 @@ def test_a_successful_build_removes_its_checkpoints(
     report = build_index(corpus, tmp_path / "idx", embedder=fake_embedder)
     assert report.embedded == report.passages and report.resumed == 0
     assert not (tmp_path / "idx" / ".partial").exists()
+
+
+@pytest.mark.e2e
+def test_chunked_embedding_gives_the_vectors_of_one_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, real_embedder
+) -> None:
+    """With the real int8 model, chunks hold the batches one call would: identical vectors
+    (int8 activations are quantised per batch, so other batches would move them)."""
+    from conftest import SEEDS
+
+    monkeypatch.setattr(qa.checkpoint, "CHECKPOINT_EVERY", 32)  # the embedder's batch size
+    build_index(SEEDS, tmp_path / "chunked", embedder=real_embedder)
+    monkeypatch.setattr(qa.checkpoint, "CHECKPOINT_EVERY", 10**9)
+    build_index(SEEDS, tmp_path / "whole", embedder=real_embedder)
+    chunked, whole = Index.load(tmp_path / "chunked"), Index.load(tmp_path / "whole")
+    assert len(chunked) > 32  # more than one chunk
+    np.testing.assert_array_equal(chunked.load_vectors(), whole.load_vectors())
+    np.testing.assert_array_equal(np.asarray(chunked.sentences.vectors), np.asarray(whole.sentences.vectors))

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.config import IndexSettings
-from qa.embedding import Embedder, progress_bar
+from qa.embedding import Embedder, normalize_for_model, progress_bar
 from qa.encoding import embed_passages
 from qa.types import Passage
 
@@ -126,6 +126,13 @@ def embed_resumable(
     keys = [checkpoint.key(t, s) for t, s in zip(texts, spans)]
     done = checkpoint.load() if passages else {}
     todo = [i for i, k in enumerate(keys) if k not in done]
+    # Chunks are consecutive runs of the order the embedder batches in (longest first by
+    # word pieces, ties in input order), so each chunk holds the same batches one call
+    # over all passages would: int8 activations are quantised per batch, and other
+    # batches would move vectors by ~1e-3 (SciFact dense nDCG@10 by 0.003).
+    todo.sort(
+        key=lambda i: -min(embedder.count_tokens(normalize_for_model(texts[i])) + 2, embedder.max_tokens)
+    )
     # One bar for the whole build (each chunk's own bar would restart at zero).
     bar = progress_bar(len(todo), show_progress and bool(todo))
     for at in range(0, len(todo), CHECKPOINT_EVERY):

@@ -186,6 +186,44 @@ def build_parser() -> argparse.ArgumentParser:
         "onnx-int8 is exported once from the packaged weights, offline",
     )
     p.add_argument("--max-bytes", type=int, default=None, help="skip files larger than this (default 20 MB)")
+    budget = p.add_argument_group(
+        "per-file budgets (a file over one is skipped, the limit named; docs/BUDGETS.md)"
+    )
+    budget.add_argument(
+        "--max-seconds",
+        metavar="S",
+        type=float,
+        default=None,
+        help="time to read one file (default 30; 0 = no limit)",
+    )
+    budget.add_argument(
+        "--max-pages", metavar="N", type=int, default=None, help="pages in one PDF (default 2000)"
+    )
+    budget.add_argument(
+        "--max-decompressed-bytes",
+        type=int,
+        default=None,
+        help="bytes a PDF's streams may inflate to (default 50 MB)",
+    )
+    budget.add_argument(
+        "--max-depth",
+        metavar="N",
+        type=int,
+        default=None,
+        help="element nesting in one HTML file (default 1000)",
+    )
+    budget.add_argument(
+        "--max-chars",
+        metavar="N",
+        type=int,
+        default=None,
+        help="characters extracted from one file (default 20 M)",
+    )
+    p.add_argument(
+        "--follow-symlinks",
+        action="store_true",
+        help="index symbolic links that stay inside the corpus folder (default: skip every link)",
+    )
     p.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
@@ -399,6 +437,21 @@ def _print_answer(answer, out=None) -> None:
 # -- commands ----------------------------------------------------------------------
 
 
+def _extraction_limits(args: argparse.Namespace):
+    from dataclasses import replace
+
+    from qa.ingest import DEFAULT_LIMITS
+
+    given = {
+        "seconds": args.max_seconds,
+        "pages": args.max_pages,
+        "decompressed_bytes": args.max_decompressed_bytes,
+        "depth": args.max_depth,
+        "chars": args.max_chars,
+    }
+    return replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from qa.indexing import build_index, settings_for
     from qa.ingest import DEFAULT_MAX_BYTES
@@ -436,6 +489,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         rebuild=args.rebuild,
         max_bytes=args.max_bytes or DEFAULT_MAX_BYTES,
         show_progress=progress,
+        limits=_extraction_limits(args),
+        follow_symlinks=args.follow_symlinks,
     )
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))

@@ -27,6 +27,7 @@ from qa.encoding import context_text
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexNotFoundError, QAError
 from qa.index import Index, snapshot_files, write_jsonl
 from qa.ingest import DEFAULT_MAX_BYTES, CorpusScan, scan_corpus
+from qa.ingest.limits import DEFAULT_LIMITS, ExtractionLimits
 from qa.lexical import BM25Index
 from qa.manifest import DocumentMeta, Manifest, ModelInfo, StoreInfo
 from qa.sentences import SentenceTable, passage_sentences
@@ -142,14 +143,25 @@ def _why_not_reuse(prev: Index, chosen: _Model, settings: IndexSettings, rebuild
 
 
 def _scan(
-    corpus_dir: Path | None, documents: Iterable[Document] | None, prev: Index | None, max_bytes: int
+    corpus_dir: Path | None,
+    documents: Iterable[Document] | None,
+    prev: Index | None,
+    max_bytes: int,
+    limits: ExtractionLimits,
+    follow_symlinks: bool,
 ) -> CorpusScan:
     if documents is not None:
         return CorpusScan(root=Path(corpus_dir or "."), documents=list(documents))
     if corpus_dir is None:
         raise ValueError("pass corpus_dir or documents")
     # Of identical copies, keep the one already indexed, so adding a copy changes nothing.
-    return scan_corpus(Path(corpus_dir), max_bytes=max_bytes, prefer=prev.manifest.documents if prev else ())
+    return scan_corpus(
+        Path(corpus_dir),
+        max_bytes=max_bytes,
+        prefer=prev.manifest.documents if prev else (),
+        limits=limits,
+        follow_symlinks=follow_symlinks,
+    )
 
 
 def _up_to_date(reuse: Index, scan: CorpusScan, store: StoreSettings) -> bool:
@@ -322,6 +334,8 @@ def build_index(
     max_bytes: int = DEFAULT_MAX_BYTES,
     show_progress: bool = False,
     backend: str | None = None,
+    limits: ExtractionLimits = DEFAULT_LIMITS,
+    follow_symlinks: bool = False,
 ) -> BuildReport:
     """Index `corpus_dir` into `index_dir`, re-embedding only what changed.
 
@@ -345,6 +359,10 @@ def build_index(
         show_progress: show a progress bar while embedding.
         backend: embedding backend (`torch`, `onnx`, `onnx-int8`); default: the
             index's, else `QA_BACKEND`, else the default backend.
+        limits: per-file extraction budgets (time, pages, decompressed bytes, nesting
+            depth, characters); a file over one is skipped with the limit named.
+        follow_symlinks: read symbolic links that resolve inside the corpus folder
+            (by default every link is skipped with a reason).
     """
     t0 = time.perf_counter()
     index_store = IndexStore(index_dir)
@@ -362,7 +380,7 @@ def build_index(
             report.full_rebuild_reason = _why_not_reuse(prev, chosen, settings, rebuild)
             reuse = None if report.full_rebuild_reason else prev
 
-        scan = _scan(corpus_dir, documents, prev, max_bytes)
+        scan = _scan(corpus_dir, documents, prev, max_bytes, limits, follow_symlinks)
         report.skipped, report.duplicates, report.notes = scan.skipped, scan.duplicates, scan.notes
         docs = sorted(scan.documents, key=lambda d: d.doc_id)
         if reuse is not None and _up_to_date(reuse, scan, store):

@@ -127,9 +127,9 @@ def test_importing_ingest_does_not_import_optional_reader_packages() -> None:
 
 @pytest.fixture
 def fresh_registry():
-    registry._resolve.cache_clear()
+    registry.resolve_reader.cache_clear()
     yield
-    registry._resolve.cache_clear()
+    registry.resolve_reader.cache_clear()
 
 
 def test_missing_reader_package_names_the_package(

@@ -8,6 +8,8 @@ Modules:
     corpus     the one walk over the corpus folder (`iter_corpus_files`) and `scan_corpus`
     documents  one file -> one Document (`read_document`)
     files      reading a file's bytes safely, within the size limit
+    limits     per-file extraction budgets (`ExtractionLimits`) and their checks
+    worker     readers that can stall run in a worker process killed at the deadline
     registry   suffix -> reader (`READERS`), resolved lazily
     reader     the reader contract (`Extracted`, `Reader`, `UnreadableFile`)
     decoding   bytes -> text for the text formats
@@ -26,15 +28,19 @@ from qa.ingest.corpus import CorpusScan, Duplicate, Note, Skipped, iter_corpus_f
 from qa.ingest.documents import read_document
 from qa.ingest.files import DEFAULT_MAX_BYTES
 from qa.ingest.html import extract_html
+from qa.ingest.limits import DEFAULT_LIMITS, ExtractionLimitError, ExtractionLimits
 from qa.ingest.reader import Extracted, Reader, UnreadableFile, make_title
 from qa.ingest.registry import READERS, SUPPORTED_SUFFIXES, ReaderUnavailableError, load_reader
 
 __all__ = [
+    "DEFAULT_LIMITS",
     "DEFAULT_MAX_BYTES",
     "READERS",
     "SUPPORTED_SUFFIXES",
     "CorpusScan",
     "Duplicate",
+    "ExtractionLimitError",
+    "ExtractionLimits",
     "Extracted",
     "Note",
     "Reader",

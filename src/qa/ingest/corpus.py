@@ -11,7 +11,9 @@ from pathlib import Path
 from qa.errors import CorpusError
 from qa.ingest.documents import read_with_notes
 from qa.ingest.files import DEFAULT_MAX_BYTES
+from qa.ingest.limits import DEFAULT_LIMITS, ExtractionLimits
 from qa.ingest.reader import UnreadableFile
+from qa.ingest.worker import Extractor
 from qa.types import Document
 
 __all__ = ["CorpusScan", "Duplicate", "Note", "Skipped", "iter_corpus_files", "scan_corpus"]
@@ -56,16 +58,26 @@ class CorpusScan:
     notes: list[Note] = field(default_factory=list)
 
 
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
 def iter_corpus_files(
     root: Path,
     *,
     suffixes: Collection[str] | None = None,
     onerror: Callable[[OSError], None] | None = None,
+    follow_symlinks: bool = False,
+    onskip: Callable[[str, str], None] | None = None,
 ) -> Iterator[tuple[Path, str]]:
     """Every file of the corpus folder `root`, as (path, doc_id); hidden files and folders are left out.
 
     Files in `root` come first, then sub-folders, each by name. The document id is the
-    path relative to `root` with `/` separators.
+    path relative to `root` with `/` separators. Symbolic links to files are yielded
+    (the scan decides about them); links to folders are entered only with
+    `follow_symlinks` and only when they resolve inside `root`, and a folder already
+    walked (a link loop, or a second link to it) is never walked again, so the walk
+    always ends.
 
     Args:
         root: the corpus folder.
@@ -73,23 +85,82 @@ def iter_corpus_files(
             None means every file.
         onerror: called with the error for each folder that cannot be listed
             (by default such folders are passed over silently, as `os.walk` does).
+        follow_symlinks: enter links to folders inside `root`.
+        onskip: called with (doc_id + "/", reason) for each linked folder not entered.
     """
-    for dirpath, dirnames, filenames in os.walk(root, onerror=onerror):
-        # A leading dot marks a hidden file or folder (and an upload still being written).
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if name.startswith("."):
+    real_root = os.path.realpath(root)
+    seen = {real_root}
+    stack = [Path(root)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            if onerror is not None:
+                onerror(exc)
+            continue
+        subfolders = []
+        for entry in entries:
+            # A leading dot marks a hidden file or folder (and an upload still being written).
+            if entry.name.startswith("."):
                 continue
-            path = Path(dirpath) / name
-            if suffixes is not None and path.suffix.lower() not in suffixes:
-                continue
-            yield path, path.relative_to(root).as_posix()
+            path = Path(entry.path)
+            rel = path.relative_to(root).as_posix()
+            try:
+                is_dir = entry.is_dir()  # follows a link
+            except OSError:
+                is_dir = False
+            if is_dir and not entry.is_symlink():
+                seen.add(os.path.realpath(path))
+                subfolders.append(path)
+            elif is_dir:
+                target = os.path.realpath(path)
+                if not follow_symlinks:
+                    reason = "symbolic link to a folder, not followed; pass --follow-symlinks to index links inside the corpus"
+                elif not _inside(target, real_root):
+                    reason = "symbolic link to a folder outside the corpus folder, not followed"
+                elif target in seen or _inside(real_root, target):
+                    reason = "symbolic link to a folder already in the corpus (a link loop?), not followed"
+                else:
+                    seen.add(target)
+                    subfolders.append(path)
+                    continue
+                if onskip is not None:
+                    onskip(rel + "/", reason)
+            elif suffixes is None or path.suffix.lower() in suffixes:
+                yield path, rel
+        stack.extend(reversed(subfolders))
+
+
+def _link_refusal(path: Path, real_root: str, follow_symlinks: bool) -> str | None:
+    """Why a linked file is not read, or None to read it."""
+    if not path.is_symlink():
+        return None
+    if not follow_symlinks:
+        return "symbolic link, not followed; pass --follow-symlinks to index links inside the corpus"
+    target = os.path.realpath(path)
+    if not os.path.exists(target):
+        return "broken symbolic link (its target does not exist) or a link loop"
+    if not _inside(target, real_root):
+        return "symbolic link to a file outside the corpus folder, not followed"
+    return None
 
 
 def scan_corpus(
-    root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, prefer: Collection[str] = ()
+    root: Path,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    prefer: Collection[str] = (),
+    limits: ExtractionLimits = DEFAULT_LIMITS,
+    follow_symlinks: bool = False,
 ) -> CorpusScan:
     """Read every supported file under `root` (recursively, hidden files ignored).
+
+    Each file is read within `limits` (time, pages, decompressed bytes, nesting depth,
+    characters); a file over one is skipped with a reason naming the limit. Symbolic
+    links are skipped with a reason unless `follow_symlinks`, which reads those that
+    resolve inside `root` (links out of it are still skipped).
 
     Document ids are paths relative to `root`, with `/` separators. Files that cannot
     be read are listed in `skipped` with the reason; they never stop the scan. Files
@@ -108,12 +179,24 @@ def scan_corpus(
         rel = Path(exc.filename).relative_to(root).as_posix() if exc.filename else "?"
         scan.skipped.append(Skipped(rel + "/", f"cannot list folder: {exc.strerror or exc}"))
 
-    for path, doc_id in iter_corpus_files(root, onerror=unlistable):
-        try:
-            read.append(read_with_notes(path, doc_id, max_bytes=max_bytes, data=None))
-        except UnreadableFile as exc:
-            scan.skipped.append(Skipped(doc_id, str(exc)))
-            logger.warning("skipped %s: %s", doc_id, exc)
+    def skip(doc_id: str, reason: str) -> None:
+        scan.skipped.append(Skipped(doc_id, reason))
+        logger.warning("skipped %s: %s", doc_id, reason)
+
+    real_root = os.path.realpath(root)
+    files = iter_corpus_files(root, onerror=unlistable, follow_symlinks=follow_symlinks, onskip=skip)
+    with Extractor(limits) as extractor:
+        for path, doc_id in files:
+            refusal = _link_refusal(path, real_root, follow_symlinks)
+            if refusal is not None:
+                skip(doc_id, refusal)
+                continue
+            try:
+                read.append(
+                    read_with_notes(path, doc_id, max_bytes=max_bytes, data=None, extractor=extractor)
+                )
+            except UnreadableFile as exc:
+                skip(doc_id, str(exc))
     preferred = set(prefer)
     kept: dict[str, str] = {}
     for doc, _, _ in read:

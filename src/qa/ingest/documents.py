@@ -8,21 +8,31 @@ from pathlib import Path
 
 from qa.ingest import files
 from qa.ingest.files import DEFAULT_MAX_BYTES, too_big
+from qa.ingest.limits import DEFAULT_LIMITS, ExtractionLimits
 from qa.ingest.reader import UnreadableFile
 from qa.ingest.registry import load_reader
+from qa.ingest.worker import Extractor, shared_extractor
 from qa.types import Document
 
 __all__ = ["read_document", "read_with_notes"]
 
 
 def read_with_notes(
-    path: Path, doc_id: str, *, max_bytes: int, data: bytes | None
+    path: Path,
+    doc_id: str,
+    *,
+    max_bytes: int,
+    data: bytes | None,
+    extractor: Extractor | None = None,
+    limits: ExtractionLimits = DEFAULT_LIMITS,
 ) -> tuple[Document, list[str], os.stat_result | None]:
     """`read_document`, also returning the reader's notes and the stat of the file read.
 
-    The stat is None when `data` was given (nothing was read from disk).
+    The stat is None when `data` was given (nothing was read from disk). The reader runs
+    within `extractor`'s limits (a scan passes one Extractor for all its files); without
+    one, the long-lived shared Extractor for `limits` is used.
     """
-    reader = load_reader(path.suffix)
+    load_reader(path.suffix)  # an unsupported type is refused before the file is read
     st = None
     if data is None:
         # Looked up on the module, so tests can stand in for the read.
@@ -32,7 +42,7 @@ def read_with_notes(
     if not data:
         raise UnreadableFile("empty file (0 bytes)")
     notes: list[str] = []
-    extracted = reader(data, notes)
+    extracted = (extractor or shared_extractor(limits)).read(path.suffix, data, notes)
     if not extracted.text.strip():
         # Readers give their own, more precise reason; this keeps the contract for any reader.
         raise UnreadableFile("empty file (no text)")
@@ -49,7 +59,13 @@ def read_with_notes(
 
 
 def read_document(
-    path: Path, doc_id: str, *, max_bytes: int = DEFAULT_MAX_BYTES, data: bytes | None = None
+    path: Path,
+    doc_id: str,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    data: bytes | None = None,
+    limits: ExtractionLimits = DEFAULT_LIMITS,
 ) -> Document:
-    """Read one file (or its bytes, `data`) into a Document, or raise UnreadableFile with the reason."""
-    return read_with_notes(Path(path), doc_id, max_bytes=max_bytes, data=data)[0]
+    """Read one file (or its bytes, `data`) into a Document within `limits`, or raise
+    UnreadableFile with the reason (ExtractionLimitError, naming the limit, when over one)."""
+    return read_with_notes(Path(path), doc_id, max_bytes=max_bytes, data=data, limits=limits)[0]

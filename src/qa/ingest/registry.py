@@ -9,7 +9,7 @@ from functools import cache
 from qa.errors import CorpusError
 from qa.ingest.reader import Reader, UnreadableFile
 
-__all__ = ["READERS", "SUPPORTED_SUFFIXES", "ReaderUnavailableError", "load_reader"]
+__all__ = ["READERS", "SUPPORTED_SUFFIXES", "ReaderUnavailableError", "load_reader", "resolve_reader"]
 
 # Suffix (lower case) -> "module:attribute" of its reader. One line per suffix.
 READERS: Mapping[str, str] = {
@@ -40,11 +40,16 @@ def load_reader(suffix: str) -> Reader:
         raise UnreadableFile(
             f"unsupported file type {suffix or '(none)'!r}; supported: {', '.join(SUPPORTED_SUFFIXES)}"
         )
-    return _resolve(suffix.lower(), spec)
+    return resolve_reader(suffix.lower(), spec)
 
 
 @cache
-def _resolve(suffix: str, spec: str) -> Reader:
+def resolve_reader(suffix: str, spec: str) -> Reader:
+    """The reader named by `spec` ("module:attribute"), for files ending in `suffix`.
+
+    Raises:
+        ReaderUnavailableError: the reader's package is not installed (the message names it).
+    """
     module_name, _, attribute = spec.partition(":")
     try:
         module = importlib.import_module(module_name)

@@ -79,12 +79,15 @@ def launch(
     block: bool = True,
     quiet: bool = False,
     auth: tuple[str, str] | None = None,
+    max_file_size: int | None = None,
     api=None,
 ):
     """Serve a built app on `host:port` (loopback by default).
 
-    `api` (a FastAPI app, see `qa.api.build_api`) is mounted at `/api` on the same
-    server before it accepts connections.
+    `max_file_size` (bytes): Gradio refuses a larger upload with HTTP 413 while it
+    streams in, before it is written whole to a temporary file. `api` (a FastAPI app,
+    see `qa.api.build_api`) is mounted at `/api` on the same server before it accepts
+    connections.
     """
     app.queue(default_concurrency_limit=1)
     extra: dict[str, Any] = {}
@@ -100,6 +103,7 @@ def launch(
         extra["app_kwargs"] = {"lifespan": mount_api}
     return app.launch(
         auth=auth,
+        max_file_size=max_file_size,
         server_name=host,
         server_port=port,
         show_error=True,
@@ -147,4 +151,6 @@ def serve(
     app = build_app(retriever, collection=collection)
     api = build_api(retriever, auth=credentials)
     logger.warning("serving on http://%s:%d (JSON API: /api/v1, docs: /api/docs)", host, port)
-    return launch(app, host=host, port=port, block=block, auth=credentials, api=api)
+    return launch(
+        app, host=host, port=port, block=block, auth=credentials, max_file_size=limits.max_bytes, api=api
+    )
