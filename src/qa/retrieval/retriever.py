@@ -25,6 +25,7 @@ from qa.retrieval.conversation import (
     context_vectors,
     contexts_for,
 )
+from qa.retrieval.filters import Filter, Filters, rows_per_question
 from qa.retrieval.hits import (
     SentenceMatch,
     build_hits,
@@ -190,10 +191,16 @@ class Retriever:
         mode: str | RetrievalMode | None = None,
         rerank: bool | None = None,
         history: Sequence[str] | None = None,
+        filters: Filter | None = None,
     ) -> list[Hit]:
         """The top-k passages for one question, best first (`history`: the earlier questions)."""
         return self.search_many(
-            [question], k=k, mode=mode, rerank=rerank, history=None if history is None else [history]
+            [question],
+            k=k,
+            mode=mode,
+            rerank=rerank,
+            history=None if history is None else [history],
+            filters=filters,
         )[0]
 
     def search_many(
@@ -205,6 +212,7 @@ class Retriever:
         highlight: bool = False,
         rerank: bool | None = None,
         history: Sequence[Sequence[str]] | None = None,
+        filters: Filters = None,
     ) -> list[list[Hit]]:
         """The top-k passages for each question, in input order.
 
@@ -212,9 +220,14 @@ class Retriever:
         signal's own score and rank. With `highlight`, each hit carries its
         best-matching sentences. `history[i]` holds question i's earlier questions in
         conversation order; a question that does not stand alone is searched with them
-        (`qa.retrieval.conversation`).
+        (`qa.retrieval.conversation`). `filters` (one Filter, or one per question) limits
+        the search to some documents before the top-k is taken, so k passages come back
+        whenever the allowed documents hold k; an unknown document id or folder raises
+        InputError listing what exists.
         """
-        results, _ = self._run(questions, k=k, mode=mode, highlight=highlight, rerank=rerank, history=history)
+        results, _ = self._run(
+            questions, k=k, mode=mode, highlight=highlight, rerank=rerank, history=history, filters=filters
+        )
         return [hits for hits, _ in results]
 
     def contexts(
@@ -248,11 +261,13 @@ class Retriever:
         highlight: bool,
         rerank: bool | None,
         history: Sequence[Sequence[str]] | None = None,
+        filters: Filters = None,
     ) -> tuple[list[tuple[list[Hit], float | None]], list[QueryContext | None]]:
         """Hits and a confidence (best sentence or passage cosine) per question, and each one's context."""
         plan = self._plan(k=k, mode=mode, highlight=highlight, rerank=rerank)
         contexts = self.contexts(questions, history)
         index = self.index  # one snapshot for the whole call
+        allowed = rows_per_question(index, filters, len(questions))
         if len(index) == 0 or not questions:
             return [([], None) for _ in questions], contexts
         query_vectors: np.ndarray | None = None
@@ -267,6 +282,7 @@ class Retriever:
             depth=max(plan.k, self.depth),
             full_bm25=plan.rerank,
             contexts=contexts,
+            allowed=allowed,
         )
         return [self._answer(index, candidates, plan) for candidates in found], contexts
 
@@ -361,6 +377,7 @@ class Retriever:
         highlight: bool = True,
         rerank: bool | None = None,
         history: Sequence[str] | None = None,
+        filters: Filter | None = None,
     ) -> Answer:
         """Search one question and wrap the hits as an Answer (with highlights by default).
 
@@ -373,6 +390,7 @@ class Retriever:
             highlight=highlight,
             rerank=rerank,
             history=None if history is None else [history],
+            filters=filters,
         )[0]
 
     def ask_many(
@@ -385,6 +403,7 @@ class Retriever:
         highlight: bool = True,
         rerank: bool | None = None,
         history: Sequence[Sequence[str]] | None = None,
+        filters: Filters = None,
     ) -> list[Answer]:
         """Answers for many questions, in input order.
 
@@ -392,10 +411,11 @@ class Retriever:
         question) is below the abstention threshold: nothing relevant was found. The
         closest passages are still returned. With `history` (per question, its earlier
         questions oldest first), a follow-up is read with them and `Answer.read_with`
-        names the earlier questions used (empty when it stands alone).
+        names the earlier questions used (empty when it stands alone). `filters` as in
+        `search_many` (a filter that allows no passage gives an empty, unanswered answer).
         """
         results, contexts = self._run(
-            questions, k=k, mode=mode, highlight=highlight, rerank=rerank, history=history
+            questions, k=k, mode=mode, highlight=highlight, rerank=rerank, history=history, filters=filters
         )
         qids = list(qids) if qids is not None else [None] * len(questions)
         threshold = self.threshold
