@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +14,7 @@ from qa.config import IndexSettings, RetrievalMode, configured_model, default_in
 from qa.embedding import Embedder, backend_of, load_embedder
 from qa.errors import ConfigError, IndexMismatchError
 from qa.index import Index
-from qa.retrieval.candidates import Candidates, collect, passage_cosines
+from qa.retrieval.candidates import collect
 from qa.retrieval.conversation import (
     DEFAULT_RULE,
     DEFAULT_WEIGHTS,
@@ -26,25 +25,7 @@ from qa.retrieval.conversation import (
     contexts_for,
 )
 from qa.retrieval.filters import Filter, Filters, rows_per_question
-from qa.retrieval.hits import (
-    SentenceMatch,
-    build_hits,
-    confidence,
-    embedded_highlights,
-    hit_ranks,
-    matched_highlights,
-    order_rows,
-    sentence_matches,
-)
-from qa.retrieval.scoring import (
-    RerankSignals,
-    add_fused,
-    add_rerank,
-    bm25_fractions,
-    rerank_scores,
-    rrf,
-    signal_tables,
-)
+from qa.retrieval.ranking import Plan, Weights, rank_candidates
 from qa.types import Answer, Hit
 
 __all__ = ["BM25_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Retriever"]
@@ -56,16 +37,6 @@ logger = logging.getLogger(__name__)
 DENSE_WEIGHT = 0.4
 BM25_WEIGHT = 0.2
 DEFAULT_THRESHOLD: float | None = 0.28
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What one search call does for every question."""
-
-    mode: RetrievalMode
-    k: int
-    rerank: bool
-    highlight: bool
 
 
 class Retriever:
@@ -244,13 +215,13 @@ class Retriever:
 
     def _plan(
         self, *, k: int | None, mode: str | RetrievalMode | None, highlight: bool, rerank: bool | None
-    ) -> _Plan:
+    ) -> Plan:
         k = self.k if k is None else k
         if k < 1:
             raise ConfigError(f"k={k} must be at least 1")
         mode = self.mode if mode is None else parse_enum(RetrievalMode, mode, "mode")
         use_rerank = self.rerank_default(mode) if rerank is None else bool(rerank)
-        return _Plan(mode=mode, k=k, rerank=use_rerank, highlight=highlight)
+        return Plan(mode=mode, k=k, rerank=use_rerank, highlight=highlight)
 
     def _run(
         self,
@@ -284,87 +255,11 @@ class Retriever:
             contexts=contexts,
             allowed=allowed,
         )
-        return [self._answer(index, candidates, plan) for candidates in found], contexts
-
-    def _answer(self, index: Index, found: Candidates, plan: _Plan) -> tuple[list[Hit], float | None]:
-        """One question's hits and confidence from its candidate signals."""
-        signal_scores, signal_ranks = signal_tables(found.ranked)
-        rows = sorted(signal_scores)
-        qv = found.query_vector
-        sentences = index.sentences
-        matches: dict[int, SentenceMatch] = {}
-        if qv is not None and sentences is not None and (plan.rerank or plan.highlight):
-            matches = sentence_matches(sentences, qv, rows if plan.rerank else [])
-        final, final_rank = self._score(index, found, rows, matches, plan=plan, table=signal_scores)
-        ordered = order_rows(final, index.passages, plan.k)
-        if ordered and qv is not None and sentences is not None:
-            # The confidence (and the highlights) need every returned row's sentences.
-            matches = sentence_matches(sentences, qv, ordered, matches)
-        marks = None
-        if plan.highlight and sentences is not None:
-            marks = matched_highlights(sentences, ordered, matches)
-        hits = build_hits(
-            index,
-            ordered,
-            scores=final,
-            signal_scores=signal_scores,
-            ranks=hit_ranks(signal_ranks, ordered, final_rank),
-            highlights=marks,
-        )
-        if plan.highlight and qv is not None and sentences is None and hits:
-            embedded = embedded_highlights(qv, [h.passage for h in hits], index.documents, self.embedder)
-            hits = [replace(h, highlights=m) for h, m in zip(hits, embedded)]
-        return hits, confidence(index, qv, ordered, matches)
-
-    def _score(
-        self,
-        index: Index,
-        found: Candidates,
-        rows: list[int],
-        matches: dict[int, SentenceMatch],
-        *,
-        plan: _Plan,
-        table: dict[int, dict[str, float]],
-    ) -> tuple[dict[int, float], str | None]:
-        """Each candidate row's final score (recorded in `table` too), and the key of its final rank.
-
-        Reranking needs sentence matches; without them hybrid search falls back to
-        reciprocal rank fusion, and a single signal ranks by its own score.
-        """
-        if plan.rerank and matches:
-            return add_rerank(table, self._rerank(index, found, rows, matches, mode=plan.mode)), "rerank"
-        final_rank = "fused" if plan.mode is RetrievalMode.HYBRID or plan.rerank else None
-        if plan.mode is RetrievalMode.HYBRID:
-            ranked_rows = {name: r.tolist() for name, (_, r) in found.ranked.items()}
-            return add_fused(table, rrf(ranked_rows, k=self.rrf_k)), final_rank
-        (name,) = found.ranked
-        return {row: s[name] for row, s in table.items()}, final_rank
-
-    def _rerank(
-        self,
-        index: Index,
-        found: Candidates,
-        rows: list[int],
-        matches: dict[int, SentenceMatch],
-        *,
-        mode: RetrievalMode,
-    ) -> RerankSignals:
-        """The weighted rerank of `rows` and the passage and sentence cosines it used."""
-        if found.query_vector is None:
-            raise ValueError("reranking needs the question vector")
-        passage = passage_cosines(index, found.query_vector, rows)
-        sentence = np.array(
-            [matches[row][0] if row in matches else float(passage[i]) for i, row in enumerate(rows)],
-            dtype=np.float64,
-        )
-        scores = rerank_scores(
-            passage,
-            sentence,
-            bm25_fractions(found.bm25, rows),
-            dense_weight=self.dense_weight,
-            bm25_weight=self.bm25_weight if mode is not RetrievalMode.DENSE else 0.0,
-        )
-        return RerankSignals(rows=rows, passage=passage, sentence=sentence, rerank=scores)
+        weights = Weights(dense=self.dense_weight, bm25=self.bm25_weight, rrf_k=self.rrf_k)
+        return [
+            rank_candidates(index, candidates, plan, weights, embedder=lambda: self.embedder)
+            for candidates in found
+        ], contexts
 
     # -- answers -----------------------------------------------------------------
 
