@@ -9,7 +9,6 @@ k are limited (`ApiLimits`); the docs at `/api/docs` are served from local files
 
 from __future__ import annotations
 
-import inspect
 import json
 import logging
 import secrets
@@ -307,7 +306,6 @@ def build_api(
         return api.openapi()
 
     api.add_middleware(BodyLimit, max_bytes=limits.max_body_bytes)
-    follows_up = "history" in inspect.signature(retriever.ask_many).parameters
 
     # exclude_unset: `read_with` appears only with a history, as in `qa batch` output.
     @api.post("/v1/search", response_model=SearchOut, response_model_exclude_unset=True, tags=["search"])
@@ -331,18 +329,13 @@ def build_api(
                 )
         extra: dict[str, Any] = {}
         if request.history is not None:
-            if not follows_up:
-                raise HTTPException(
-                    status_code=400,
-                    detail='this server cannot use "history" (follow-up questions); send each question '
-                    "on its own, without a history",
-                )
             history = [h.strip() for h in request.history if h.strip()]
             if sum(len(h) for h in history) > limits.max_question_chars * MAX_HISTORY:
                 raise _unprocessable(
                     f'"history" is longer than {MAX_HISTORY} questions of {limits.max_question_chars} characters'
                 )
             extra["history"] = [history] * len(questions)
+        retriever.refresh()  # a snapshot another process (`qa index`) published
         try:
             flt = Filter.from_dict(request.filters.model_dump(exclude_none=True)) if request.filters else None
             answers = retriever.ask_many(
@@ -360,6 +353,7 @@ def build_api(
     @api.get("/v1/documents", response_model=DocumentsOut, tags=["documents"])
     def documents() -> dict[str, Any]:
         """The indexed documents, sorted by id."""
+        retriever.refresh()
         return {
             "documents": [
                 {

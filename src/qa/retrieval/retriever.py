@@ -12,7 +12,7 @@ import numpy as np
 from qa.abstention import confidence_signal, load_calibration
 from qa.config import IndexSettings, RetrievalMode, configured_model, default_index_dir, parse_enum
 from qa.embedding import Embedder, backend_of, load_embedder
-from qa.errors import ConfigError, IndexMismatchError
+from qa.errors import ConfigError, IndexMismatchError, QAError
 from qa.index import Index
 from qa.retrieval.candidates import collect
 from qa.retrieval.conversation import (
@@ -26,6 +26,7 @@ from qa.retrieval.conversation import (
 )
 from qa.retrieval.filters import Filter, Filters, rows_per_question
 from qa.retrieval.ranking import Plan, Weights, rank_candidates
+from qa.storage import CURRENT, IndexStore
 from qa.types import Answer, Hit
 
 __all__ = ["BM25_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Retriever"]
@@ -87,6 +88,7 @@ class Retriever:
         self.context_weights = context_weights
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
+        self._current_stamp = self._stamp()
         if embedder is not None:
             self._check_embedder(embedder)
 
@@ -151,6 +153,38 @@ class Retriever:
         if index.model_name != self.index.model_name:
             self._embedder = None
         self.index = index
+
+    def _stamp(self) -> int | None:
+        try:
+            return (self.index.path.parent / CURRENT).stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def refresh(self) -> bool:
+        """Switch to the index folder's live snapshot if another process published a newer
+        one (e.g. `qa index` while `qa serve` answers); True if it switched.
+
+        Cheap enough to call before every request: one `stat` of `CURRENT` while nothing
+        changed. A snapshot that fails to load is logged and the current one kept.
+        """
+        root = self.index.path.parent
+        stamp = self._stamp()
+        if stamp is None or stamp == self._current_stamp:
+            return False
+        self._current_stamp = stamp
+        try:
+            live = IndexStore(root).current()
+            if live is None or live == self.index.path:
+                return False
+            index = Index.load(root)
+        except QAError as exc:
+            logger.warning(
+                "a new snapshot in %s could not be loaded (%s); answering from %s", root, exc, self.index.path
+            )
+            return False
+        logger.info("switching to the new snapshot %s", index.path)
+        self.swap(index)
+        return True
 
     # -- search ------------------------------------------------------------------
 

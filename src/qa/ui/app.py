@@ -143,7 +143,6 @@ def _build_ask_tab(ui: UIHandlers, examples: dict[str, Sequence[str]] | None) ->
                 rerank = gr.Checkbox(
                     value=True,
                     label="Rerank hybrid results by their best sentence",
-                    visible=ui.can_rerank,
                     elem_id="qa-rerank",
                 )
                 documents = gr.Dropdown(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import inspect
 import re
 import tempfile
 import time
@@ -77,8 +76,6 @@ class UIHandlers:
     def __init__(self, retriever: Retriever, collection: Collection | None = None) -> None:
         self.retriever = retriever
         self.collection = collection
-        # Reranking is shown only if the library offers it: detected from `ask`'s signature.
-        self.can_rerank = "rerank" in inspect.signature(retriever.ask).parameters
         self._export_dir = Path(tempfile.mkdtemp(prefix="qa-export-"))
 
     # -- asking -------------------------------------------------------------------------
@@ -103,10 +100,11 @@ class UIHandlers:
         if not 1 <= k <= MAX_K:
             raise ConfigError(f"k={k} is out of range; choose 1 to {MAX_K}")
         # Checked: the library's default (hybrid reranks by best sentence); unchecked: plain fusion.
-        extra: dict[str, Any] = {"rerank": None if rerank else False} if self.can_rerank else {}
+        extra: dict[str, Any] = {"rerank": None if rerank else False}
         if documents:
             extra["filters"] = Filter.of(doc_ids=[documents] if isinstance(documents, str) else documents)
         t0 = time.perf_counter()
+        self.retriever.refresh()  # a snapshot another process (`qa index`) published
         if history:
             extra["history"] = list(history)
         answer = self.retriever.ask(question, k=k, mode=mode, **extra)
