@@ -27,6 +27,7 @@ __all__ = [
     "ConfigError",
     "CorpusError",
     "Document",
+    "Filter",
     "Highlight",
     "Hit",
     "IndexCorruptError",
@@ -50,6 +51,10 @@ def __getattr__(name: str):
         from qa.retrieval import Retriever
 
         return Retriever
+    if name == "Filter":
+        from qa.retrieval.filters import Filter
+
+        return Filter
     if name == "build_index":
         from qa.indexing import build_index
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import json
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import IO
@@ -13,13 +14,16 @@ from typing import IO
 from qa.errors import InputError
 from qa.evaluation.questions import Question
 from qa.records import BadLine, Record, csv_records, jsonl_records, read_text, text_records
-from qa.types import Answer
+from qa.retrieval.filters import Filter, merge_filters
+from qa.types import Answer, Document
 
 __all__ = [
     "MAX_QUESTION_CHARS",
+    "BatchQuestion",
     "OutputFormat",
     "Question",
     "BadLine",
+    "question_filters",
     "read_questions",
     "write_answers",
 ]
@@ -39,10 +43,17 @@ class OutputFormat(str, Enum):
     TREC = "trec"
 
 
+@dataclass(frozen=True)
+class BatchQuestion(Question):
+    """A batch question, with the filter its JSONL line asked for (None: the run's filter)."""
+
+    filters: Filter | None = None
+
+
 def _question(
-    qid: str, text: object, line: int, max_chars: int, history: object = None
-) -> Question | BadLine:
-    """The question on `line`, or why it cannot be asked (not a string, empty, too long, bad history)."""
+    qid: str, text: object, line: int, max_chars: int, history: object = None, filters: object = None
+) -> BatchQuestion | BadLine:
+    """The question on `line`, or why it cannot be asked (not a string, empty, too long, bad history or filter)."""
     if not isinstance(text, str):
         return BadLine(line, f"'question' must be a string, got {type(text).__name__}")
     text = text.strip()
@@ -50,8 +61,12 @@ def _question(
         return BadLine(line, "the question is empty")
     if len(text) > max_chars:
         return BadLine(line, f"the question is {len(text)} characters, over the limit of {max_chars}")
+    try:
+        flt = Filter.from_dict(filters) if filters is not None else None
+    except InputError as exc:
+        return BadLine(line, str(exc))
     if history is None:
-        return Question(qid, text, line=line)
+        return BatchQuestion(qid, text, line=line, filters=flt or None)
     if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
         return BadLine(
             line,
@@ -59,7 +74,9 @@ def _question(
         )
     if sum(len(h) for h in history) > max_chars * MAX_HISTORY:
         return BadLine(line, f"the history is longer than {MAX_HISTORY} questions of {max_chars} characters")
-    return Question(qid, text, line=line, history=tuple(h.strip() for h in history if h.strip()))
+    return BatchQuestion(
+        qid, text, line=line, history=tuple(h.strip() for h in history if h.strip()), filters=flt or None
+    )
 
 
 def _jsonl(records: Iterable[Record], max_chars: int) -> Iterator[Question | BadLine]:
@@ -79,6 +96,7 @@ def _jsonl(records: Iterable[Record], max_chars: int) -> Iterator[Question | Bad
                 n,
                 max_chars,
                 obj.get("history"),
+                obj.get("filters"),
             )
 
 
@@ -123,7 +141,8 @@ def read_questions(
     """Read questions from `.jsonl`, `.csv` or `.txt` (one question per line).
 
     Returns the good questions and the bad lines. With `strict`, the first bad line
-    raises InputError naming its line number instead.
+    raises InputError naming its line number instead. A JSONL line may carry
+    `"filters": {"doc": [...], "under": [...], "type": [...], "title": "..."}`.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -154,6 +173,42 @@ def read_questions(
             seen.add(item.qid)
             good.append(item)
     return good, bad
+
+
+def question_filters(
+    questions: Iterable[Question],
+    documents: Mapping[str, Document],
+    *,
+    base: Filter | None = None,
+    strict: bool = False,
+    path: Path | str = "<questions>",
+) -> tuple[list[Question], list[Filter | None], list[BadLine]]:
+    """Each question's filter (its line's fields over `base`), checked against the indexed `documents`.
+
+    A question whose filter names an unknown document or folder becomes a BadLine (with
+    `strict`, InputError); returns the questions kept, their filters and the bad lines.
+    A bad `base` (the command line's filter) raises InputError: it concerns every line.
+    """
+    if base:
+        base.check(documents)
+    kept: list[Question] = []
+    filters: list[Filter | None] = []
+    bad: list[BadLine] = []
+    for q in questions:
+        own = q.filters if isinstance(q, BatchQuestion) else None
+        flt = merge_filters(base, own)
+        try:
+            if flt is not None:
+                flt.check(documents)
+        except InputError as exc:
+            if strict:
+                raise InputError(f"{path}: line {q.line}: {exc}") from None
+            logger.warning("%s: line %d: %s", path, q.line, exc)
+            bad.append(BadLine(q.line, str(exc)))
+            continue
+        kept.append(q)
+        filters.append(flt)
+    return kept, filters, bad
 
 
 CSV_COLUMNS = [

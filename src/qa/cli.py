@@ -48,6 +48,7 @@ examples:
   qa ask "who was nominated prime minister" -k 3 --mode bm25 --json
   qa batch questions.jsonl --out answers.jsonl
   qa batch questions.csv --format trec --out run.trec
+  qa ask "casualties in May" --doc 004_1d47129261bda866.txt --type txt
   qa --corpus ~/notes --index ~/notes-index index
 
 environment: QA_CORPUS, QA_INDEX and QA_MODEL set the defaults of
@@ -95,6 +96,21 @@ def _search_opts(p: argparse.ArgumentParser, k: int) -> None:
         choices=[m.value for m in RetrievalMode],
         help="retrieval mode (default: hybrid = dense + BM25 fused with RRF)",
     )
+    g = p.add_argument_group("filters (repeat a flag for alternatives; different flags must all match)")
+    g.add_argument("--doc", action="append", default=[], metavar="ID", help="only this document id")
+    g.add_argument("--under", action="append", default=[], metavar="FOLDER", help="only documents in FOLDER")
+    g.add_argument(
+        "--type", action="append", default=[], metavar="TYPE", help="only txt, md, html or pdf files"
+    )
+    g.add_argument("--title", action="append", default=[], metavar="WORDS", help="only titles with all WORDS")
+
+
+def _filter(args: argparse.Namespace):
+    """The command line's Filter, or None when no filter flag is given."""
+    from qa.retrieval.filters import Filter
+
+    flt = Filter.of(doc_ids=args.doc, folders=args.under, types=args.type, title_words=args.title)
+    return flt or None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -235,9 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "batch",
         help="answer a file of questions",
-        description="INPUT: .jsonl lines with 'question' (and optional 'id' and 'history', the "
-        "conversation's earlier questions), a .csv with an 'id,question' header, or a .txt file "
-        "with one question per line.",
+        description="INPUT: .jsonl lines with 'question' (and optional 'id', 'history' (the "
+        "conversation's earlier questions) and 'filters', e.g. "
+        '"filters": {"doc": ["a.txt"], "under": ["reports"], "type": ["pdf"], "title": "words"}), '
+        "a .csv with an 'id,question' header, or a .txt file with one question per line. A line's "
+        "filter fields replace the same command-line filter flags.",
     )
     _common(p)
     p.add_argument("input", type=Path, help="question file (.jsonl, .csv or .txt); - reads JSONL from stdin")
@@ -276,7 +294,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(func=cmd_check)
 
-    p = sub.add_parser("serve", help="start the web UI (builds the index first if needed)")
+    p = sub.add_parser(
+        "serve",
+        help="start the web UI and the JSON API (builds the index first if needed)",
+        description="Serve the web UI at / and the HTTP JSON API at /api/v1 (search, documents, "
+        "health; OpenAPI docs at /api/docs) on one port. --auth protects both (the API with HTTP "
+        "Basic). See docs/API.md.",
+    )
     _common(p)
     p.add_argument(
         "--host",
@@ -476,8 +500,9 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    flt = _filter(args)
     retriever = _open_retriever(args)
-    answer = retriever.ask(args.question, k=args.k, mode=args.mode, history=args.after)
+    answer = retriever.ask(args.question, k=args.k, mode=args.mode, history=args.after, filters=flt)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -486,7 +511,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from qa.batch import read_questions, write_answers
+    from qa.batch import question_filters, read_questions, write_answers
 
     if str(args.input) == "-":
         questions, bad = read_questions(
@@ -497,7 +522,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
     fmt = args.format or (args.out.suffix.lstrip(".").lower() if args.out else "jsonl")
     if fmt not in {f.value for f in OutputFormat}:
         fmt = OutputFormat.JSONL.value
+    base = _filter(args)
     retriever = _open_retriever(args)
+    questions, filters, unknown = question_filters(
+        questions, retriever.index.documents, base=base, strict=args.strict, path=args.input
+    )
+    bad = [*bad, *unknown]
     t0 = time.perf_counter()
     progress = sys.stderr.isatty() and not args.quiet
 
@@ -514,6 +544,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 mode=args.mode,
                 qids=[q.qid for q in part],
                 history=[list(q.history or ()) for q in part] if with_history else None,
+                filters=filters[i : i + args.batch_size],
             )
             # `read_with` only on the questions that came with a history.
             yield from (

@@ -125,3 +125,39 @@ def test_swap_serves_the_new_index(corpus: Path, tmp_path: Path, fake_embedder, 
     assert retriever.search("catechins", k=1, mode="bm25") == []
     retriever.swap(Index.load(tmp_path / "idx"))
     assert retriever.search("catechins", k=1, mode="bm25")[0].passage.doc_id == "tea.txt"
+
+
+def test_refresh_picks_up_a_snapshot_another_process_published(
+    corpus: Path, tmp_path: Path, fake_embedder
+) -> None:
+    """A server's retriever follows `qa index` run beside it: nothing while CURRENT is
+    unchanged, the new snapshot once it is published (here by a second, separate build)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    from qa.indexing import build_index
+
+    index_dir = tmp_path / "live"
+    build_index(corpus, index_dir, embedder=fake_embedder)
+    retriever = Retriever(Index.load(index_dir), embedder=fake_embedder)
+    before = retriever.index.path
+    assert retriever.refresh() is False
+    (corpus / "otters.txt").write_text(
+        "Otters\n\nSea otters hold hands while they sleep.\n", encoding="utf-8"
+    )
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
+        from conftest import FakeEmbedder
+        from qa.indexing import build_index
+        build_index({str(corpus)!r}, {str(index_dir)!r}, embedder=FakeEmbedder())
+        """
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, timeout=120)
+    assert retriever.refresh() is True
+    assert retriever.index.path != before and "otters.txt" in retriever.index.documents
+    hits = retriever.search("Which animals hold hands while they sleep?", k=1, mode="bm25")
+    assert hits[0].passage.doc_id == "otters.txt"
+    assert retriever.refresh() is False  # unchanged since

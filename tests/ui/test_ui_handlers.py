@@ -92,7 +92,6 @@ def test_documents_table_and_examples(ui: UIHandlers) -> None:
     assert all(r[2] == manifest[r[0]].passages for r in rows)
     assert examples_for(ui.retriever) == [q for qs in SEED_EXAMPLES.values() for q in qs]
     assert examples_for(ui.retriever, {"other.txt": ["q"]}) == []
-    assert ui.can_rerank == ("rerank" in __import__("inspect").signature(Retriever.ask).parameters)
 
 
 def test_upload_and_remove_through_the_handlers(seeds_setup, tmp_path: Path) -> None:

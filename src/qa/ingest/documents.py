@@ -6,7 +6,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from qa.ingest import files
+import qa.ingest.files as files
 from qa.ingest.files import DEFAULT_MAX_BYTES, too_big
 from qa.ingest.limits import DEFAULT_LIMITS, ExtractionLimits
 from qa.ingest.reader import UnreadableFile

@@ -12,10 +12,26 @@ from qa.index import Index
 from qa.lexical import top_rows
 from qa.retrieval.conversation import QueryContext, blend_bm25
 
-__all__ = ["Candidates", "bm25_candidates", "bm25_scores", "collect", "dense_candidates", "passage_cosines"]
+__all__ = [
+    "EXACT_FILTER_ROWS",
+    "EXACT_FILTER_SHARE",
+    "Candidates",
+    "bm25_candidates",
+    "bm25_scores",
+    "collect",
+    "dense_candidates",
+    "filtered_dense_candidates",
+    "passage_cosines",
+]
 
 # A signal's candidates: (scores, rows), best first.
 Ranked = tuple[np.ndarray, np.ndarray]
+# A filter allowing at most this many rows, or this share of the store, is searched exactly
+# over their stored vectors; a larger one searches the store deeper until enough allowed rows
+# come back. Measured with bench/filters.py (docs/FILTERS.md): below these the exact path is
+# faster on a flat store, and on IVF-SQ8 it is exact where the deep search loses recall.
+EXACT_FILTER_ROWS = 20_000
+EXACT_FILTER_SHARE = 0.2
 
 
 @dataclass
@@ -46,6 +62,44 @@ def dense_candidates(index: Index, query_vectors: np.ndarray, depth: int) -> lis
     return out
 
 
+def _best(scores: np.ndarray, rows: np.ndarray, depth: int) -> Ranked:
+    """The `depth` best (score, row) pairs ordered by (-score, row)."""
+    if len(rows) > depth:
+        # Every row scoring at least the depth-th score, so a tie at the cut-off is decided by row.
+        kth = np.partition(-scores, depth - 1)[depth - 1]
+        keep = -scores <= kth
+        scores, rows = scores[keep], rows[keep]
+    order = np.lexsort((rows, -scores))[:depth]
+    return scores[order], rows[order]
+
+
+def filtered_dense_candidates(
+    index: Index, query_vector: np.ndarray, allowed: np.ndarray, depth: int
+) -> Ranked:
+    """The `depth` nearest passages among the `allowed` rows (sorted int64), ordered by (-score, row).
+
+    A small allowed set (EXACT_FILTER_ROWS, or EXACT_FILTER_SHARE of the store) is scored
+    exactly against its stored vectors; a larger one is searched in the store ever deeper
+    (x4) until `depth` allowed rows come back or the whole store was searched, so the
+    filter applies before the top-k is taken.
+    """
+    if len(allowed) == 0 or depth < 1:
+        return np.zeros(0, np.float32), np.zeros(0, np.int64)
+    size = index.store.size
+    if len(allowed) <= max(EXACT_FILTER_ROWS, EXACT_FILTER_SHARE * size):
+        # Inner product equals cosine on normalised vectors.
+        scores = np.asarray(index.vector_matrix()[allowed], dtype=np.float32) @ query_vector
+        return _best(scores, allowed, depth)
+    want = min(depth, len(allowed))
+    n = min(size, max(depth, int(np.ceil(depth * size / len(allowed) * 2))))
+    while True:
+        (s,), (r,) = index.store.search(query_vector[None], n)
+        keep = (r >= 0) & np.isin(r, allowed, assume_unique=False)
+        if int(keep.sum()) >= want or n >= size:
+            return _best(s[keep], r[keep], depth)
+        n = min(size, n * 4)
+
+
 def passage_cosines(index: Index, query_vector: np.ndarray, rows: Sequence[int]) -> np.ndarray:
     """Exact cosine of each row's stored passage vector with the question (float32)."""
     # Inner product equals cosine on normalised vectors.
@@ -70,6 +124,15 @@ def bm25_scores(
     return out
 
 
+def masked_bm25(scores: np.ndarray | None, allowed: np.ndarray | None) -> np.ndarray | None:
+    """Every row's BM25 score with rows outside `allowed` set to 0 (None: no filter)."""
+    if scores is None or allowed is None:
+        return scores
+    out = np.zeros_like(scores)
+    out[allowed] = scores[allowed]
+    return out
+
+
 def bm25_candidates(scores: np.ndarray | None, depth: int) -> Ranked:
     """The `depth` best BM25 rows (positive scores only), ties broken by row."""
     if scores is None:
@@ -86,6 +149,7 @@ def collect(
     depth: int,
     full_bm25: bool,
     contexts: Sequence[QueryContext | None] | None = None,
+    allowed: Sequence[np.ndarray | None] | None = None,
 ) -> list[Candidates]:
     """Each question's candidate signals for `mode`.
 
@@ -98,15 +162,27 @@ def collect(
         full_bm25: also keep every row's BM25 score (reranking divides by the best one).
         contexts: per question, the earlier turns its BM25 scores blend in (None: none);
             `query_vectors` are already blended by the caller.
+        allowed: per question, the sorted rows a filter allows (None: every row); the
+            filter applies before each signal's top `depth` is taken.
     """
+    allowed = list(allowed) if allowed is not None else [None] * len(questions)
     dense: list[Ranked] = []
     if mode is not RetrievalMode.BM25:
         if query_vectors is None:
             raise ValueError(f"{mode.value} search needs the question vectors")
-        dense = dense_candidates(index, query_vectors, depth)
+        unfiltered = [qi for qi, a in enumerate(allowed) if a is None]
+        found = (
+            dict(zip(unfiltered, dense_candidates(index, query_vectors[unfiltered], depth)))
+            if unfiltered
+            else {}
+        )
+        for qi, rows in enumerate(allowed):
+            if rows is not None:
+                found[qi] = filtered_dense_candidates(index, query_vectors[qi], rows, depth)
+        dense = [found[qi] for qi in range(len(questions))]
     wants_bm25 = mode is not RetrievalMode.DENSE
     full: list[np.ndarray | None] = (
-        bm25_scores(index, questions, contexts=contexts)
+        [masked_bm25(s, a) for s, a in zip(bm25_scores(index, questions, contexts=contexts), allowed)]
         if wants_bm25 or full_bm25
         else [None] * len(questions)
     )

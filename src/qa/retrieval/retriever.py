@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +12,9 @@ import numpy as np
 from qa.abstention import confidence_signal, load_calibration
 from qa.config import IndexSettings, RetrievalMode, configured_model, default_index_dir, parse_enum
 from qa.embedding import Embedder, backend_of, load_embedder
-from qa.errors import ConfigError, IndexMismatchError
+from qa.errors import ConfigError, IndexMismatchError, QAError
 from qa.index import Index
-from qa.retrieval.candidates import Candidates, collect, passage_cosines
+from qa.retrieval.candidates import collect
 from qa.retrieval.conversation import (
     DEFAULT_RULE,
     DEFAULT_WEIGHTS,
@@ -25,25 +24,9 @@ from qa.retrieval.conversation import (
     context_vectors,
     contexts_for,
 )
-from qa.retrieval.hits import (
-    SentenceMatch,
-    build_hits,
-    confidence,
-    embedded_highlights,
-    hit_ranks,
-    matched_highlights,
-    order_rows,
-    sentence_matches,
-)
-from qa.retrieval.scoring import (
-    RerankSignals,
-    add_fused,
-    add_rerank,
-    bm25_fractions,
-    rerank_scores,
-    rrf,
-    signal_tables,
-)
+from qa.retrieval.filters import Filter, Filters, rows_per_question
+from qa.retrieval.ranking import Plan, Weights, rank_candidates
+from qa.storage import CURRENT, IndexStore
 from qa.types import Answer, Hit
 
 __all__ = ["BM25_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Retriever"]
@@ -55,16 +38,6 @@ logger = logging.getLogger(__name__)
 DENSE_WEIGHT = 0.4
 BM25_WEIGHT = 0.2
 DEFAULT_THRESHOLD: float | None = 0.28
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What one search call does for every question."""
-
-    mode: RetrievalMode
-    k: int
-    rerank: bool
-    highlight: bool
 
 
 class Retriever:
@@ -115,6 +88,7 @@ class Retriever:
         self.context_weights = context_weights
         self._embedder = embedder
         self._embedder_lock = threading.Lock()
+        self._current_stamp = self._stamp()
         if embedder is not None:
             self._check_embedder(embedder)
 
@@ -180,6 +154,38 @@ class Retriever:
             self._embedder = None
         self.index = index
 
+    def _stamp(self) -> int | None:
+        try:
+            return (self.index.path.parent / CURRENT).stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def refresh(self) -> bool:
+        """Switch to the index folder's live snapshot if another process published a newer
+        one (e.g. `qa index` while `qa serve` answers); True if it switched.
+
+        Cheap enough to call before every request: one `stat` of `CURRENT` while nothing
+        changed. A snapshot that fails to load is logged and the current one kept.
+        """
+        root = self.index.path.parent
+        stamp = self._stamp()
+        if stamp is None or stamp == self._current_stamp:
+            return False
+        self._current_stamp = stamp
+        try:
+            live = IndexStore(root).current()
+            if live is None or live == self.index.path:
+                return False
+            index = Index.load(root)
+        except QAError as exc:
+            logger.warning(
+                "a new snapshot in %s could not be loaded (%s); answering from %s", root, exc, self.index.path
+            )
+            return False
+        logger.info("switching to the new snapshot %s", index.path)
+        self.swap(index)
+        return True
+
     # -- search ------------------------------------------------------------------
 
     def search(
@@ -190,10 +196,16 @@ class Retriever:
         mode: str | RetrievalMode | None = None,
         rerank: bool | None = None,
         history: Sequence[str] | None = None,
+        filters: Filter | None = None,
     ) -> list[Hit]:
         """The top-k passages for one question, best first (`history`: the earlier questions)."""
         return self.search_many(
-            [question], k=k, mode=mode, rerank=rerank, history=None if history is None else [history]
+            [question],
+            k=k,
+            mode=mode,
+            rerank=rerank,
+            history=None if history is None else [history],
+            filters=filters,
         )[0]
 
     def search_many(
@@ -205,6 +217,7 @@ class Retriever:
         highlight: bool = False,
         rerank: bool | None = None,
         history: Sequence[Sequence[str]] | None = None,
+        filters: Filters = None,
     ) -> list[list[Hit]]:
         """The top-k passages for each question, in input order.
 
@@ -212,9 +225,14 @@ class Retriever:
         signal's own score and rank. With `highlight`, each hit carries its
         best-matching sentences. `history[i]` holds question i's earlier questions in
         conversation order; a question that does not stand alone is searched with them
-        (`qa.retrieval.conversation`).
+        (`qa.retrieval.conversation`). `filters` (one Filter, or one per question) limits
+        the search to some documents before the top-k is taken, so k passages come back
+        whenever the allowed documents hold k; an unknown document id or folder raises
+        InputError listing what exists.
         """
-        results, _ = self._run(questions, k=k, mode=mode, highlight=highlight, rerank=rerank, history=history)
+        results, _ = self._run(
+            questions, k=k, mode=mode, highlight=highlight, rerank=rerank, history=history, filters=filters
+        )
         return [hits for hits, _ in results]
 
     def contexts(
@@ -231,13 +249,13 @@ class Retriever:
 
     def _plan(
         self, *, k: int | None, mode: str | RetrievalMode | None, highlight: bool, rerank: bool | None
-    ) -> _Plan:
+    ) -> Plan:
         k = self.k if k is None else k
         if k < 1:
             raise ConfigError(f"k={k} must be at least 1")
         mode = self.mode if mode is None else parse_enum(RetrievalMode, mode, "mode")
         use_rerank = self.rerank_default(mode) if rerank is None else bool(rerank)
-        return _Plan(mode=mode, k=k, rerank=use_rerank, highlight=highlight)
+        return Plan(mode=mode, k=k, rerank=use_rerank, highlight=highlight)
 
     def _run(
         self,
@@ -248,11 +266,13 @@ class Retriever:
         highlight: bool,
         rerank: bool | None,
         history: Sequence[Sequence[str]] | None = None,
+        filters: Filters = None,
     ) -> tuple[list[tuple[list[Hit], float | None]], list[QueryContext | None]]:
         """Hits and a confidence (best sentence or passage cosine) per question, and each one's context."""
         plan = self._plan(k=k, mode=mode, highlight=highlight, rerank=rerank)
         contexts = self.contexts(questions, history)
         index = self.index  # one snapshot for the whole call
+        allowed = rows_per_question(index, filters, len(questions))
         if len(index) == 0 or not questions:
             return [([], None) for _ in questions], contexts
         query_vectors: np.ndarray | None = None
@@ -267,88 +287,13 @@ class Retriever:
             depth=max(plan.k, self.depth),
             full_bm25=plan.rerank,
             contexts=contexts,
+            allowed=allowed,
         )
-        return [self._answer(index, candidates, plan) for candidates in found], contexts
-
-    def _answer(self, index: Index, found: Candidates, plan: _Plan) -> tuple[list[Hit], float | None]:
-        """One question's hits and confidence from its candidate signals."""
-        signal_scores, signal_ranks = signal_tables(found.ranked)
-        rows = sorted(signal_scores)
-        qv = found.query_vector
-        sentences = index.sentences
-        matches: dict[int, SentenceMatch] = {}
-        if qv is not None and sentences is not None and (plan.rerank or plan.highlight):
-            matches = sentence_matches(sentences, qv, rows if plan.rerank else [])
-        final, final_rank = self._score(index, found, rows, matches, plan=plan, table=signal_scores)
-        ordered = order_rows(final, index.passages, plan.k)
-        if ordered and qv is not None and sentences is not None:
-            # The confidence (and the highlights) need every returned row's sentences.
-            matches = sentence_matches(sentences, qv, ordered, matches)
-        marks = None
-        if plan.highlight and sentences is not None:
-            marks = matched_highlights(sentences, ordered, matches)
-        hits = build_hits(
-            index,
-            ordered,
-            scores=final,
-            signal_scores=signal_scores,
-            ranks=hit_ranks(signal_ranks, ordered, final_rank),
-            highlights=marks,
-        )
-        if plan.highlight and qv is not None and sentences is None and hits:
-            embedded = embedded_highlights(qv, [h.passage for h in hits], index.documents, self.embedder)
-            hits = [replace(h, highlights=m) for h, m in zip(hits, embedded)]
-        return hits, confidence(index, qv, ordered, matches)
-
-    def _score(
-        self,
-        index: Index,
-        found: Candidates,
-        rows: list[int],
-        matches: dict[int, SentenceMatch],
-        *,
-        plan: _Plan,
-        table: dict[int, dict[str, float]],
-    ) -> tuple[dict[int, float], str | None]:
-        """Each candidate row's final score (recorded in `table` too), and the key of its final rank.
-
-        Reranking needs sentence matches; without them hybrid search falls back to
-        reciprocal rank fusion, and a single signal ranks by its own score.
-        """
-        if plan.rerank and matches:
-            return add_rerank(table, self._rerank(index, found, rows, matches, mode=plan.mode)), "rerank"
-        final_rank = "fused" if plan.mode is RetrievalMode.HYBRID or plan.rerank else None
-        if plan.mode is RetrievalMode.HYBRID:
-            ranked_rows = {name: r.tolist() for name, (_, r) in found.ranked.items()}
-            return add_fused(table, rrf(ranked_rows, k=self.rrf_k)), final_rank
-        (name,) = found.ranked
-        return {row: s[name] for row, s in table.items()}, final_rank
-
-    def _rerank(
-        self,
-        index: Index,
-        found: Candidates,
-        rows: list[int],
-        matches: dict[int, SentenceMatch],
-        *,
-        mode: RetrievalMode,
-    ) -> RerankSignals:
-        """The weighted rerank of `rows` and the passage and sentence cosines it used."""
-        if found.query_vector is None:
-            raise ValueError("reranking needs the question vector")
-        passage = passage_cosines(index, found.query_vector, rows)
-        sentence = np.array(
-            [matches[row][0] if row in matches else float(passage[i]) for i, row in enumerate(rows)],
-            dtype=np.float64,
-        )
-        scores = rerank_scores(
-            passage,
-            sentence,
-            bm25_fractions(found.bm25, rows),
-            dense_weight=self.dense_weight,
-            bm25_weight=self.bm25_weight if mode is not RetrievalMode.DENSE else 0.0,
-        )
-        return RerankSignals(rows=rows, passage=passage, sentence=sentence, rerank=scores)
+        weights = Weights(dense=self.dense_weight, bm25=self.bm25_weight, rrf_k=self.rrf_k)
+        return [
+            rank_candidates(index, candidates, plan, weights, embedder=lambda: self.embedder)
+            for candidates in found
+        ], contexts
 
     # -- answers -----------------------------------------------------------------
 
@@ -361,6 +306,7 @@ class Retriever:
         highlight: bool = True,
         rerank: bool | None = None,
         history: Sequence[str] | None = None,
+        filters: Filter | None = None,
     ) -> Answer:
         """Search one question and wrap the hits as an Answer (with highlights by default).
 
@@ -373,6 +319,7 @@ class Retriever:
             highlight=highlight,
             rerank=rerank,
             history=None if history is None else [history],
+            filters=filters,
         )[0]
 
     def ask_many(
@@ -385,6 +332,7 @@ class Retriever:
         highlight: bool = True,
         rerank: bool | None = None,
         history: Sequence[Sequence[str]] | None = None,
+        filters: Filters = None,
     ) -> list[Answer]:
         """Answers for many questions, in input order.
 
@@ -392,10 +340,11 @@ class Retriever:
         question) is below the abstention threshold: nothing relevant was found. The
         closest passages are still returned. With `history` (per question, its earlier
         questions oldest first), a follow-up is read with them and `Answer.read_with`
-        names the earlier questions used (empty when it stands alone).
+        names the earlier questions used (empty when it stands alone). `filters` as in
+        `search_many` (a filter that allows no passage gives an empty, unanswered answer).
         """
         results, contexts = self._run(
-            questions, k=k, mode=mode, highlight=highlight, rerank=rerank, history=history
+            questions, k=k, mode=mode, highlight=highlight, rerank=rerank, history=history, filters=filters
         )
         qids = list(qids) if qids is not None else [None] * len(questions)
         threshold = self.threshold

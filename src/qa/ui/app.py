@@ -56,6 +56,7 @@ class AskTab:
     mode: Any
     show_scores: Any
     rerank: Any
+    documents: Any
     source: Any
     view_request: Any
     context_request: Any = None
@@ -142,8 +143,15 @@ def _build_ask_tab(ui: UIHandlers, examples: dict[str, Sequence[str]] | None) ->
                 rerank = gr.Checkbox(
                     value=True,
                     label="Rerank hybrid results by their best sentence",
-                    visible=ui.can_rerank,
                     elem_id="qa-rerank",
+                )
+                documents = gr.Dropdown(
+                    choices=ui.document_ids(),
+                    value=[],
+                    multiselect=True,
+                    label="Search in documents",
+                    info="Empty: all documents. The top-k is taken among the picked ones.",
+                    elem_id="qa-filter-docs",
                 )
             source = gr.HTML(empty_document_html(), elem_id="qa-source", label="In context")
             view_request = gr.Textbox(visible="hidden", elem_id="qa-view-request")
@@ -161,6 +169,7 @@ def _build_ask_tab(ui: UIHandlers, examples: dict[str, Sequence[str]] | None) ->
         mode=mode,
         show_scores=show_scores,
         rerank=rerank,
+        documents=documents,
         source=source,
         view_request=view_request,
         context_request=context_request,
@@ -209,15 +218,15 @@ def _build_documents_tab(ui: UIHandlers, collection: Collection | None) -> Docum
 def _wire_ask_tab(ui: UIHandlers, tab: AskTab, views: Any) -> None:
     import gradio as gr
 
-    ask_inputs = [tab.question, views, tab.k, tab.mode, tab.show_scores, tab.rerank]
+    ask_inputs = [tab.question, views, tab.k, tab.mode, tab.show_scores, tab.rerank, tab.documents]
     ask_outputs = [tab.chat, views, tab.question]
     export_outputs = [tab.export_text, tab.download]
 
-    def on_ask(q, vs, k_, mode_, scores_, rerank_):
+    def on_ask(q, vs, k_, mode_, scores_, rerank_, docs_):
         if not (q or "").strip():
             gr.Warning("Type a question first.")
             return gr.skip(), gr.skip(), gr.skip()
-        return _guarded(ui.ask)(q, vs, k_, mode_, scores_, rerank_)
+        return _guarded(ui.ask)(q, vs, k_, mode_, scores_, rerank_, docs_)
 
     def export(vs, scope_):
         text, path = ui.export(vs, scope_)
@@ -256,7 +265,7 @@ def _wire_ask_tab(ui: UIHandlers, tab: AskTab, views: Any) -> None:
     ).then(export, [views, tab.scope], export_outputs, **PRIVATE, show_progress="hidden")
 
 
-def _wire_documents_tab(ui: UIHandlers, tab: DocumentsTab, header: Any) -> None:
+def _wire_documents_tab(ui: UIHandlers, tab: DocumentsTab, header: Any, picker: Any) -> None:
     import gradio as gr
 
     def refreshed(message: str, ok: bool):
@@ -265,9 +274,11 @@ def _wire_documents_tab(ui: UIHandlers, tab: DocumentsTab, header: Any) -> None:
             ui.documents_table(),
             gr.Dropdown(choices=ui.document_ids(), value=[]),
             ui.stats(),
+            # The Ask tab's document picker offers the documents as they are now.
+            gr.Dropdown(choices=ui.document_ids(), value=[]),
         )
 
-    write_outputs = [tab.status, tab.table, tab.to_remove, header]
+    write_outputs = [tab.status, tab.table, tab.to_remove, header, picker]
 
     def on_upload(paths, progress=gr.Progress(track_tqdm=True)):  # noqa: B008 - how Gradio injects progress
         try:
@@ -352,7 +363,7 @@ def build_app(
                 build_eval_tab(lambda: ui.retriever)
         _wire_ask_tab(ui, ask_tab, views)
         if collection is not None:
-            _wire_documents_tab(ui, documents_tab, header)
+            _wire_documents_tab(ui, documents_tab, header, ask_tab.documents)
         _add_api(ui)
         app.load(lambda: (ui.stats(), ui.documents_table()), None, [header, documents_tab.table], **PRIVATE)
     return app

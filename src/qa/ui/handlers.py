@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import inspect
 import re
 import tempfile
 import time
@@ -17,7 +16,7 @@ from qa.collection import Collection
 from qa.config import RetrievalMode, parse_enum
 from qa.errors import CitationError, ConfigError, QAError
 from qa.inspection import document_infos, index_status
-from qa.retrieval import Retriever
+from qa.retrieval import Filter, Retriever
 from qa.types import Answer
 from qa.ui.rendering import (
     AnswerView,
@@ -77,8 +76,6 @@ class UIHandlers:
     def __init__(self, retriever: Retriever, collection: Collection | None = None) -> None:
         self.retriever = retriever
         self.collection = collection
-        # Reranking is shown only if the library offers it: detected from `ask`'s signature.
-        self.can_rerank = "rerank" in inspect.signature(retriever.ask).parameters
         self._export_dir = Path(tempfile.mkdtemp(prefix="qa-export-"))
 
     # -- asking -------------------------------------------------------------------------
@@ -91,8 +88,10 @@ class UIHandlers:
         mode: str,
         rerank: bool = True,
         history: Sequence[str] | None = None,
+        documents: Sequence[str] | None = None,
     ) -> tuple[Answer, float]:
-        """Ask the library (a follow-up is read with `history`); return (Answer, milliseconds)."""
+        """Ask the library (a follow-up is read with `history`; only in `documents` when some are
+        picked); return (Answer, milliseconds)."""
         mode = parse_enum(RetrievalMode, mode, "mode").value
         try:
             k = int(k)
@@ -101,8 +100,11 @@ class UIHandlers:
         if not 1 <= k <= MAX_K:
             raise ConfigError(f"k={k} is out of range; choose 1 to {MAX_K}")
         # Checked: the library's default (hybrid reranks by best sentence); unchecked: plain fusion.
-        extra: dict[str, Any] = {"rerank": None if rerank else False} if self.can_rerank else {}
+        extra: dict[str, Any] = {"rerank": None if rerank else False}
+        if documents:
+            extra["filters"] = Filter.of(doc_ids=[documents] if isinstance(documents, str) else documents)
         t0 = time.perf_counter()
+        self.retriever.refresh()  # a snapshot another process (`qa index`) published
         if history:
             extra["history"] = list(history)
         answer = self.retriever.ask(question, k=k, mode=mode, **extra)
@@ -116,17 +118,28 @@ class UIHandlers:
         mode: str,
         show_scores: bool,
         rerank: bool = True,
+        documents: Sequence[str] | None = None,
     ) -> tuple[list[dict], list[AnswerView], str]:
-        """Answer a question and append it to the session: (chat messages, views, cleared box)."""
+        """Answer a question (in the picked `documents`, if any) and append it to the session:
+        (chat messages, views, cleared box)."""
         views = list(views or [])
         question = (question or "").strip()
         if not question:
             raise QAError("type a question first")
         history = tuple(v.answer.question for v in views)
-        answer, ms = self.answer(question, k=int(k), mode=mode, rerank=rerank, history=history)
+        picked = tuple([documents] if isinstance(documents, str) else documents or ())
+        answer, ms = self.answer(
+            question, k=int(k), mode=mode, rerank=rerank, history=history, documents=picked
+        )
         views.append(
             AnswerView(
-                number=len(views) + 1, answer=answer, mode=mode, k=int(k), elapsed_ms=ms, history=history
+                number=len(views) + 1,
+                answer=answer,
+                mode=mode,
+                k=int(k),
+                elapsed_ms=ms,
+                history=history,
+                documents=picked,
             )
         )
         return self.messages(views, show_scores), views, ""
@@ -151,6 +164,7 @@ class UIHandlers:
             mode=old.mode,
             rerank=rerank,
             history=old.history if context else None,
+            documents=old.documents,
         )
         views[found[0]] = replace(old, answer=answer, elapsed_ms=ms, context=context)
         return self.messages(views, show_scores), views

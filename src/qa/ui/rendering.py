@@ -55,6 +55,8 @@ class AnswerView:
     context: bool = True
     # The earlier questions of the session when it was asked, oldest first.
     history: tuple[str, ...] = ()
+    # The documents picked to search in (empty: all).
+    documents: tuple[str, ...] = ()
 
 
 def _escape(text: str) -> str:

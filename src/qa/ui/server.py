@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -79,13 +80,27 @@ def launch(
     quiet: bool = False,
     auth: tuple[str, str] | None = None,
     max_file_size: int | None = None,
+    api=None,
 ):
     """Serve a built app on `host:port` (loopback by default).
 
     `max_file_size` (bytes): Gradio refuses a larger upload with HTTP 413 while it
-    streams in, before it is written whole to a temporary file.
+    streams in, before it is written whole to a temporary file. `api` (a FastAPI app,
+    see `qa.api.build_api`) is mounted at `/api` on the same server before it accepts
+    connections.
     """
     app.queue(default_concurrency_limit=1)
+    extra: dict[str, Any] = {}
+    if api is not None:
+        from qa.api import API_PREFIX
+
+        @asynccontextmanager
+        async def mount_api(server_app):
+            # Gradio creates its FastAPI app inside launch(); its start-up hook mounts the API.
+            server_app.mount(API_PREFIX, api)
+            yield
+
+        extra["app_kwargs"] = {"lifespan": mount_api}
     return app.launch(
         auth=auth,
         max_file_size=max_file_size,
@@ -96,6 +111,7 @@ def launch(
         quiet=quiet,
         footer_links=["api"],
         **launch_options(),
+        **extra,
     )
 
 
@@ -111,11 +127,12 @@ def serve(
     block: bool = True,
     auth: str | None = None,
 ):
-    """Build or update the index if needed, then serve the UI (uploads go into `corpus_dir`).
+    """Build or update the index if needed, then serve the UI and the JSON API (uploads go into `corpus_dir`).
 
-    `auth` ("user:password") protects the app with a login; serving on a non-loopback
-    host without it logs a warning.
+    `auth` ("user:password") protects the app with a login and the API with HTTP Basic;
+    serving on a non-loopback host without it logs a warning.
     """
+    from qa.api import build_api
     from qa.indexing import build_index
 
     credentials = parse_auth(auth)
@@ -132,5 +149,8 @@ def serve(
     limits = UploadLimits(max_bytes=max_upload_bytes) if max_upload_bytes else UploadLimits()
     collection = Collection(retriever, corpus_dir=Path(corpus_dir), index_dir=Path(index_dir), limits=limits)
     app = build_app(retriever, collection=collection)
-    logger.warning("serving on http://%s:%d", host, port)
-    return launch(app, host=host, port=port, block=block, auth=credentials, max_file_size=limits.max_bytes)
+    api = build_api(retriever, auth=credentials)
+    logger.warning("serving on http://%s:%d (JSON API: /api/v1, docs: /api/docs)", host, port)
+    return launch(
+        app, host=host, port=port, block=block, auth=credentials, max_file_size=limits.max_bytes, api=api
+    )
