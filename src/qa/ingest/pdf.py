@@ -67,7 +67,8 @@ def _page_lines(textpage: pdfium.PdfTextPage) -> list[Line]:
         start = 0
         while start < len(chars) and chars[start].isspace():
             start += 1
-        text = "".join(chars[start:]).replace("\x00", "\ufffd")
+        # A glyph without a Unicode mapping comes out as a control code: show it as unknown.
+        text = "".join(c if c >= " " or c in "\t" + SOFT_HYPHEN else "\ufffd" for c in chars[start:])
         inked = [b for c, b in zip(chars[start:], boxes[start:]) if b is not None and not c.isspace()]
         if text:
             x0 = min(b[0] for b in inked) if inked else 0.0
