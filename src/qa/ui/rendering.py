@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qa.types import Answer, Document, Hit
+from qa.ui.pdf_page import PageImage, pdf_pages_html
 
 if TYPE_CHECKING:
     from qa.inspection import IndexStatus
@@ -28,6 +29,7 @@ __all__ = [
     "empty_document_html",
     "file_size",
     "header_html",
+    "pdf_context_html",
     "marked_html",
     "plural",
     "status_html",
@@ -212,6 +214,24 @@ def document_html(
         f"</div>"
         f"{before}<div class='qa-doc qa-fmt-{html.escape(document.fmt)}'>{body}</div>{after}"
         f"</div>"
+    )
+
+
+def pdf_context_html(text_view: str, pages: Sequence[PageImage], doc_id: str) -> str:
+    """A PDF hit in context: its rendered page(s) with the passage boxed, beside the text view.
+
+    Without pages (the file is not in a corpus folder, or changed since it was indexed)
+    the text view is shown alone, with a note saying why.
+    """
+    if not pages:
+        note = (
+            "<div class='qa-doc-cut'>The PDF page cannot be shown: the file is not in the corpus "
+            "folder or changed since it was indexed. Showing the indexed text.</div>"
+        )
+        return f"<div class='qa-pdfsplit qa-pdf-textonly'>{note}{text_view}</div>"
+    return (
+        f"<div class='qa-pdfsplit'><div class='qa-pdfside'>{pdf_pages_html(list(pages), doc_id)}</div>"
+        f"<div class='qa-textside'>{text_view}</div></div>"
     )
 
 
