@@ -1,6 +1,7 @@
-"""How readable is the text qa extracts from PDFs? Furniture, wrapped lines and hyphens, per extractor.
+"""How readable is the text qa extracts? PDF furniture, wrapped lines and hyphens; HTML boilerplate.
 
-    .venv/bin/python bench/extraction.py [FOLDER ...]   # default: eval/collections/tools-mixed/corpus
+    .venv/bin/python bench/extraction.py [FOLDER ...]
+    # default: eval/collections/tools-mixed/corpus (PDFs) and eval/collections/debian-manuals/corpus (HTML)
 
 For every PDF it extracts the text three ways: pypdf (qa's extractor before issue #14),
 pypdfium2's raw text, and qa's reader today (pypdfium2 + `qa.ingest.pdf_layout`). It
@@ -15,6 +16,11 @@ counts, over all non-empty lines:
 
 Shares are of all non-empty lines; joining lines lowers the line count, so the
 absolute counts are printed too.
+
+For every HTML page it compares all visible text (qa before issue #14) with the main
+content (`extract_html`, today's reader) and counts boilerplate paragraphs: a
+paragraph that occurs in at least 30% of the pages of its folder (one manual), such as
+"Navigation", "next |" or a copyright footer.
 """
 
 from __future__ import annotations
@@ -31,11 +37,13 @@ from pathlib import Path
 import pypdfium2 as pdfium
 from pypdf import PdfReader
 
+from qa.ingest import extract_html
+from qa.ingest.decoding import decode_text
 from qa.ingest.pdf import extract_layout
 from qa.ingest.pdf_layout import is_mirrored, is_page_number, line_key
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = ROOT / "eval" / "collections" / "tools-mixed" / "corpus"
+DEFAULTS = [ROOT / "eval" / "collections" / name / "corpus" for name in ("tools-mixed", "debian-manuals")]
 
 
 def pages_pypdf(data: bytes) -> list[str]:
@@ -90,17 +98,8 @@ def measure(pages: list[str]) -> Counter[str]:
     return c
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("folders", nargs="*", type=Path, default=[DEFAULT])
-    args = ap.parse_args(argv)
-    files = sorted(f for d in args.folders for f in d.rglob("*.pdf"))
-    if not files:
-        print(
-            f"no PDF under {', '.join(map(str, args.folders))}; build it: python3 eval/collections/build.py"
-        )
-        return 1
-    print(f"{len(files)} PDFs under {', '.join(str(d) for d in args.folders)}\n")
+def pdf_table(files: list[Path]) -> None:
+    print(f"{len(files)} PDFs\n")
     print("| extractor | lines | furniture | wrapped | hyphenated | seconds |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, extract in EXTRACTORS.items():
@@ -118,6 +117,47 @@ def main(argv: list[str] | None = None) -> int:
             f"| {name} | {total['lines']:,} | {cell('furniture')} | {cell('wrapped')} | "
             f"{cell('hyphenated')} | {secs:.1f} |"
         )
+
+
+def html_table(files: list[Path]) -> None:
+    print(f"\n{len(files)} HTML pages\n")
+    print("| extractor | paragraphs | boilerplate paragraphs | characters |")
+    print("|---|---:|---:|---:|")
+    for name, main_content in (("all visible text (before)", False), ("main content (qa)", True)):
+        by_folder: dict[Path, list[list[str]]] = {}
+        for f in files:
+            text, _ = extract_html(decode_text(f.read_bytes(), []), main_content=main_content)
+            by_folder.setdefault(f.parent, []).append([p.strip() for p in text.split("\n\n") if p.strip()])
+        paragraphs = boiler = chars = 0
+        for pages in by_folder.values():
+            seen: Counter[str] = Counter()
+            for paras in pages:
+                seen.update(set(paras))
+            need = max(2, round(0.3 * len(pages)))
+            for paras in pages:
+                paragraphs += len(paras)
+                chars += sum(map(len, paras))
+                boiler += sum(1 for p in paras if seen[p] >= need)
+        share = 100 * boiler / (paragraphs or 1)
+        print(f"| {name} | {paragraphs:,} | {boiler:,} ({share:.1f}%) | {chars:,} |")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("folders", nargs="*", type=Path, default=DEFAULTS)
+    args = ap.parse_args(argv)
+    pdfs = sorted(f for d in args.folders for f in d.rglob("*.pdf"))
+    pages = sorted(f for d in args.folders for f in d.rglob("*.htm*"))
+    if not pdfs and not pages:
+        print(
+            f"no PDF or HTML under {', '.join(map(str, args.folders))}; build it: python3 eval/collections/build.py"
+        )
+        return 1
+    print(f"under {', '.join(str(d) for d in args.folders)}\n")
+    if pdfs:
+        pdf_table(pdfs)
+    if pages:
+        html_table(pages)
     return 0
 
 
