@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from qa.ui.pdf_page import PageImage, pdf_pages_html
 
 if TYPE_CHECKING:
     from qa.inspection import IndexStatus
+    from qa.watching import WatchStatus
 
 __all__ = [
     "SIGNALS",
@@ -33,6 +35,7 @@ __all__ = [
     "marked_html",
     "plural",
     "status_html",
+    "watch_html",
 ]
 
 # The per-signal scores a hit may carry, in display order.
@@ -287,6 +290,20 @@ def status_html(message: str, *, ok: bool) -> str:
     """A one-line outcome of an upload, removal or re-scan."""
     cls = "qa-ok" if ok else "qa-error"
     return f"<div class='{cls}'>{html.escape(message)}</div>"
+
+
+def watch_html(status: WatchStatus) -> str:
+    """The watched folder's state: what changed and what re-indexing did (or is doing)."""
+    if not status.watching:
+        return f"<div class='qa-watch qa-error'>Not watching the corpus folder. {html.escape(status.message)}</div>"
+    state = "qa-watch-busy" if status.busy else "qa-watch-idle"
+    when = ""
+    if status.last_run is not None and not status.busy:
+        when = f" · last re-index {time.strftime('%H:%M:%S', time.localtime(status.last_run))}"
+    return (
+        f"<div class='qa-watch {state}'><b>Watching the corpus folder</b>{when}: "
+        f"{html.escape(status.message)}</div>"
+    )
 
 
 def header_html(status: IndexStatus) -> str:

@@ -104,8 +104,13 @@ def serve(
     max_upload_bytes: int | None = None,
     block: bool = True,
     auth: str | None = None,
+    watch: bool = False,
+    debounce_ms: int | None = None,
 ):
     """Build or update the index if needed, then serve the UI (uploads go into `corpus_dir`).
+
+    `watch` re-indexes the corpus folder whenever files in it change (`qa.watching`),
+    waiting until it has been quiet for `debounce_ms`.
 
     `auth` ("user:password") protects the app with a login; serving on a non-loopback
     host without it logs a warning.
@@ -125,6 +130,18 @@ def serve(
     retriever.ask("warm-up", k=1)
     limits = UploadLimits(max_bytes=max_upload_bytes) if max_upload_bytes else UploadLimits()
     collection = Collection(retriever, corpus_dir=Path(corpus_dir), index_dir=Path(index_dir), limits=limits)
-    app = build_app(retriever, collection=collection)
+    watcher = None
+    if watch:
+        from qa.watching import DEFAULT_DEBOUNCE_MS, CorpusWatcher
+
+        quiet_ms = debounce_ms or DEFAULT_DEBOUNCE_MS
+        watcher = CorpusWatcher(
+            Path(corpus_dir),
+            lambda progress: collection.sync(progress=progress).summary(),
+            debounce_ms=quiet_ms,
+            ignore_dir=Path(index_dir),
+        ).start()
+        logger.warning("watching %s for changes (re-indexed after %d ms of quiet)", corpus_dir, quiet_ms)
+    app = build_app(retriever, collection=collection, watcher=watcher)
     logger.warning("serving on http://%s:%d", host, port)
     return launch(app, host=host, port=port, block=block, auth=credentials)
