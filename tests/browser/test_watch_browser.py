@@ -3,7 +3,6 @@ watcher, the Documents tab shows it, and questions are answered from it (real mo
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from qa.index import Index
 from qa.retrieval import Retriever
 from qa.watching import CorpusWatcher
 
-from .conftest import SEEDS, TIMEOUT_MS, _free_port
+from .conftest import TIMEOUT_MS, _free_port, copy_seeds
 from .test_ui_browser import ask
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
@@ -26,10 +25,7 @@ def test_watched_folder_is_reindexed_and_shown(
 ) -> None:
     from qa.ui import build_app, launch
 
-    corpus = tmp_path / "corpus"
-    shutil.copytree(SEEDS, corpus)
-    index_dir = tmp_path / "index"
-    shutil.copytree(seed_index_dir, index_dir)
+    corpus, index_dir = copy_seeds(tmp_path, seed_index_dir)
     retriever = Retriever(Index.load(index_dir), embedder=real_embedder)
     collection = Collection(retriever, corpus_dir=corpus, index_dir=index_dir)
     watcher = CorpusWatcher(
