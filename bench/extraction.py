@@ -1,121 +1,163 @@
-"""Cost of the per-file extraction budgets: scanning a corpus today (main) vs with budgets.
+"""How readable is the text qa extracts? PDF furniture, wrapped lines and hyphens; HTML boilerplate.
 
-In one run, for each corpus, the same `scan_corpus` is timed three ways, each in a fresh
-process, best of --repeat:
+    .venv/bin/python bench/extraction.py [FOLDER ...]
+    # default: eval/collections/tools-mixed/corpus (PDFs) and eval/collections/debian-manuals/corpus (HTML)
 
-- `main`: the code of the `main` branch (`git archive main src/qa`), readers called directly;
-- `in-process`: this tree with `--max-seconds 0` (page, decompression, depth and
-  character checks, no worker);
-- `budgets`: this tree with the default limits (PDF and HTML read in the worker process).
+For every PDF it extracts the text three ways: pypdf (qa's extractor before issue #14),
+pypdfium2's raw text, and qa's reader today (pypdfium2 + `qa.ingest.pdf_layout`). It
+counts, over all non-empty lines:
 
-Corpora: seeds/, and --docs generated small documents as .txt, as .html, and mixed
-(a third each .txt/.html/.pdf). Prints a Markdown table with the ratio to `main`.
+- furniture: a line whose text with digits masked occurs on at least half of its
+  document's pages (running headers/footers), a bare page number, or a man-page header
+  (same first and last word). The count is made the same way for every extractor.
+- wrapped: a line that does not end a sentence and is followed by a line starting in
+  lower case (a paragraph broken by the layout).
+- hyphenated: a line ending in letter + "-" followed by a line starting in lower case.
 
-Run: `.venv/bin/python bench/extraction.py [--docs 3000] [--repeat 3]`.
+Shares are of all non-empty lines; joining lines lowers the line count, so the
+absolute counts are printed too.
+
+For every HTML page it compares all visible text (qa before issue #14) with the main
+content (`extract_html`, today's reader) and counts boilerplate paragraphs: a
+paragraph that occurs in at least 30% of the pages of its folder (one manual), such as
+"Navigation", "next |" or a copyright footer.
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
+import io
+import logging
 import sys
-import tarfile
-import tempfile
 import time
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+import pypdfium2 as pdfium
+from pypdf import PdfReader
 
-from common import ENV, ROOT, SEEDS, machine, table  # noqa: E402
+from qa.ingest import extract_html
+from qa.ingest.decoding import decode_text
+from qa.ingest.pdf import extract_layout
+from qa.ingest.pdf_layout import is_mirrored, is_page_number, line_key
 
-SCAN = """
-import sys, time
-from pathlib import Path
-from qa.ingest import scan_corpus
-kwargs = {}
-if sys.argv[2] == "in-process":
-    from qa.ingest import ExtractionLimits
-    kwargs["limits"] = ExtractionLimits(seconds=0)
-t0 = time.perf_counter()
-scan = scan_corpus(Path(sys.argv[1]), **kwargs)
-print(time.perf_counter() - t0, len(scan.documents), len(scan.skipped))
-"""
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULTS = [ROOT / "eval" / "collections" / name / "corpus" for name in ("tools-mixed", "debian-manuals")]
 
 
-def generate(folder: Path, n: int, kinds: tuple[str, ...]) -> Path:
-    from _pdf import make_pdf
-
-    folder.mkdir(parents=True)
-    for i in range(n):
-        kind = kinds[i % len(kinds)]
-        body = f"Document {i}\n\nParagraph about topic {i % 97}: the quick brown fox number {i} jumps."
-        if kind == "txt":
-            (folder / f"d{i:05}.txt").write_text(body + "\n", encoding="utf-8")
-        elif kind == "html":
-            html = f"<html><head><title>Doc {i}</title></head><body><h1>Document {i}</h1><p>{body}</p></body></html>"
-            (folder / f"d{i:05}.html").write_text(html, encoding="utf-8")
-        else:
-            (folder / f"d{i:05}.pdf").write_bytes(make_pdf([f"Document {i}", body.replace("\n", " ")]))
-    return folder
+def pages_pypdf(data: bytes) -> list[str]:
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    return [p.extract_text() or "" for p in PdfReader(io.BytesIO(data)).pages]
 
 
-def baseline_src(tmp: Path) -> Path:
-    archive = tmp / "main.tar"
-    with open(archive, "wb") as f:
-        subprocess.run(["git", "-C", str(ROOT), "archive", "main", "src/qa"], stdout=f, check=True)
-    with tarfile.open(archive) as t:
-        t.extractall(tmp / "main", filter="data")
-    return tmp / "main" / "src"
+def pages_pdfium(data: bytes) -> list[str]:
+    pdf = pdfium.PdfDocument(data)
+    try:
+        return [pdf[i].get_textpage().get_text_range().replace("\r\n", "\n") for i in range(len(pdf))]
+    finally:
+        pdf.close()
 
 
-def scan_seconds(corpus: Path, mode: str, src: Path) -> tuple[float, str]:
-    env = {**ENV, "PYTHONPATH": str(src)}
-    out = subprocess.run(
-        [sys.executable, "-c", SCAN, str(corpus), mode], env=env, capture_output=True, text=True, check=True
-    ).stdout.split()
-    return float(out[0]), f"{out[1]} docs, {out[2]} skipped"
+def pages_qa(data: bytes) -> list[str]:
+    layout = extract_layout(data)
+    ends = [*layout.page_starts[1:], len(layout.text)]
+    return [layout.text[s:e] for s, e in zip(layout.page_starts, ends)]
+
+
+EXTRACTORS: dict[str, Callable[[bytes], list[str]]] = {
+    "pypdf (before)": pages_pypdf,
+    "pypdfium2 raw": pages_pdfium,
+    "qa (pypdfium2 + cleanup)": pages_qa,
+}
+
+
+def measure(pages: list[str]) -> Counter[str]:
+    lines_per_page = [[ln.strip() for ln in p.splitlines() if ln.strip()] for p in pages]
+    on_pages: Counter[str] = Counter()
+    for lines in lines_per_page:
+        on_pages.update({line_key(ln) for ln in lines})
+    need = max(2, (len(pages) + 1) // 2)
+    c: Counter[str] = Counter()
+    for lines in lines_per_page:
+        for i, ln in enumerate(lines):
+            c["lines"] += 1
+            key = line_key(ln)
+            if (
+                (len(pages) >= 2 and on_pages[key] >= need and key.strip("# "))
+                or is_page_number(ln)
+                or is_mirrored(ln)
+            ):
+                c["furniture"] += 1
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if nxt[:1].islower():
+                if len(ln) > 1 and ln.endswith("-") and ln[-2].isalpha():
+                    c["hyphenated"] += 1
+                elif not ln.endswith((".", ":", ";", "!", "?")):
+                    c["wrapped"] += 1
+    return c
+
+
+def pdf_table(files: list[Path]) -> None:
+    print(f"{len(files)} PDFs\n")
+    print("| extractor | lines | furniture | wrapped | hyphenated | seconds |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, extract in EXTRACTORS.items():
+        total: Counter[str] = Counter()
+        t0 = time.perf_counter()
+        for f in files:
+            total += measure(extract(f.read_bytes()))
+        secs = time.perf_counter() - t0
+        n = total["lines"] or 1
+
+        def cell(key: str, total: Counter[str] = total, n: int = n) -> str:
+            return f"{total[key]:,} ({100 * total[key] / n:.1f}%)"
+
+        print(
+            f"| {name} | {total['lines']:,} | {cell('furniture')} | {cell('wrapped')} | "
+            f"{cell('hyphenated')} | {secs:.1f} |"
+        )
+
+
+def html_table(files: list[Path]) -> None:
+    print(f"\n{len(files)} HTML pages\n")
+    print("| extractor | paragraphs | boilerplate paragraphs | characters |")
+    print("|---|---:|---:|---:|")
+    for name, main_content in (("all visible text (before)", False), ("main content (qa)", True)):
+        by_folder: dict[Path, list[list[str]]] = {}
+        for f in files:
+            text, _ = extract_html(decode_text(f.read_bytes(), []), main_content=main_content)
+            by_folder.setdefault(f.parent, []).append([p.strip() for p in text.split("\n\n") if p.strip()])
+        paragraphs = boiler = chars = 0
+        for pages in by_folder.values():
+            seen: Counter[str] = Counter()
+            for paras in pages:
+                seen.update(set(paras))
+            need = max(2, round(0.3 * len(pages)))
+            for paras in pages:
+                paragraphs += len(paras)
+                chars += sum(map(len, paras))
+                boiler += sum(1 for p in paras if seen[p] >= need)
+        share = 100 * boiler / (paragraphs or 1)
+        print(f"| {name} | {paragraphs:,} | {boiler:,} ({share:.1f}%) | {chars:,} |")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument(
-        "--docs", type=int, default=3000, help="generated documents per corpus (default 3000)"
-    )
-    parser.add_argument("--repeat", type=int, default=3, help="runs per configuration; the best is kept")
-    args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory(prefix="qa-bench-extract-") as tmp_name:
-        tmp = Path(tmp_name)
-        main_src, this_src = baseline_src(tmp), ROOT / "src"
-        corpora = {
-            "seeds/": SEEDS,
-            f"{args.docs:,} .txt": generate(tmp / "txt", args.docs, ("txt",)),
-            f"{args.docs:,} .html": generate(tmp / "html", args.docs, ("html",)),
-            f"{args.docs:,} mixed txt/html/pdf": generate(tmp / "mixed", args.docs, ("txt", "html", "pdf")),
-        }
-        rows = []
-        started = time.perf_counter()
-        for label, corpus in corpora.items():
-            best: dict[str, float] = {}
-            seen = ""
-            for _ in range(args.repeat):
-                for mode, src in (("main", main_src), ("in-process", this_src), ("budgets", this_src)):
-                    seconds, seen = scan_seconds(corpus, mode, src)
-                    best[mode] = min(best.get(mode, float("inf")), seconds)
-            rows.append(
-                [
-                    label,
-                    seen,
-                    f"{best['main']:.2f}",
-                    f"{best['in-process']:.2f} ({best['in-process'] / best['main']:.2f}x)",
-                    f"{best['budgets']:.2f} ({best['budgets'] / best['main']:.2f}x)",
-                ]
-            )
-    print(machine())
-    print(
-        f"scan_corpus seconds, best of {args.repeat}; ratio to main in brackets ({time.perf_counter() - started:.0f} s)"
-    )
-    print(table(["corpus", "result", "main", "in-process checks", "budgets (worker)"], rows))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("folders", nargs="*", type=Path, default=DEFAULTS)
+    args = ap.parse_args(argv)
+    pdfs = sorted(f for d in args.folders for f in d.rglob("*.pdf"))
+    pages = sorted(f for d in args.folders for f in d.rglob("*.htm*"))
+    if not pdfs and not pages:
+        print(
+            f"no PDF or HTML under {', '.join(map(str, args.folders))}; build it: python3 eval/collections/build.py"
+        )
+        return 1
+    print(f"under {', '.join(str(d) for d in args.folders)}\n")
+    if pdfs:
+        pdf_table(pdfs)
+    if pages:
+        html_table(pages)
     return 0
 
 

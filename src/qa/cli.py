@@ -231,6 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="show a progress bar (default: when stderr is a terminal)",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    _watch_options(p)
     p.set_defaults(func=cmd_index)
 
     p = sub.add_parser("ask", help="answer one question with cited passages")
@@ -315,6 +316,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="USER:PASSWORD",
         help="require this login (default: $QA_AUTH); strongly advised with a non-loopback --host",
     )
+    _watch_options(p)
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser(
@@ -452,6 +454,21 @@ def _extraction_limits(args: argparse.Namespace):
     return replace(DEFAULT_LIMITS, **{k: v for k, v in given.items() if v is not None})
 
 
+def _watch_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep running and re-index files added, changed or removed in the corpus folder",
+    )
+    p.add_argument(
+        "--debounce",
+        type=int,
+        default=1500,
+        metavar="MS",
+        help="with --watch: re-index once the folder was quiet this long (default 1500 ms)",
+    )
+
+
 def cmd_index(args: argparse.Namespace) -> int:
     from qa.indexing import build_index, settings_for
     from qa.ingest import DEFAULT_MAX_BYTES
@@ -496,6 +513,19 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(json.dumps(report.to_dict(), indent=2))
     elif not args.quiet:
         print(report.summary())
+    if args.watch:
+        from qa.watching import CorpusWatcher
+
+        def reindex(_progress) -> str:
+            again = build_index(
+                corpus, index, model=args.model, max_bytes=args.max_bytes or DEFAULT_MAX_BYTES
+            )
+            print(again.summary(), flush=True)
+            return again.summary()
+
+        watcher = CorpusWatcher(corpus, reindex, debounce_ms=args.debounce, ignore_dir=index).start()
+        print(f"watching {corpus} for changes; Ctrl-C stops", flush=True)
+        watcher.wait()
     return 0
 
 
@@ -623,6 +653,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         build=not args.no_index,
         auth=args.auth,
+        watch=args.watch,
+        debounce_ms=args.debounce,
     )
     return 0
 

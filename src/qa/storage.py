@@ -22,12 +22,12 @@ import logging
 import os
 import re
 import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 from qa.errors import IndexCorruptError, IndexLockedError, IndexWriteError
+from qa.timestamps import name_stamp
 
 __all__ = ["CURRENT", "IndexStore", "file_sha256", "fsync_dir", "write_error"]
 
@@ -166,7 +166,7 @@ class IndexStore:
                 --recover`); every other older snapshot is removed.
         """
         _fsync_tree(tmp)
-        name = f"v-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+        name = f"v-{name_stamp()}-{uuid.uuid4().hex[:8]}"
         final = self.root / name
         os.rename(tmp, final)
         try:

@@ -268,3 +268,67 @@ def test_documented_examples_are_in_the_docs_and_run(live: Live, live_auth: Live
             and "[1] " in out.stdout
             and "q2 Who was nominated" in out.stdout
         )
+
+
+def test_qa_index_beside_a_running_server_is_picked_up_with_no_failed_request(
+    tmp_path: Path, seed_index_dir: Path
+) -> None:
+    """`qa index` in another process while `qa serve` answers: every request succeeds, and
+    once the new snapshot is published the server answers from it."""
+    import threading
+
+    server = _serve(tmp_path, seed_index_dir)
+    live = next(server)
+    try:
+        index_dir = tmp_path / "index"
+        (live.corpus / "otters.txt").write_text(
+            "Otters\n\nSea otters hold hands while they sleep so that they do not drift apart.\n",
+            encoding="utf-8",
+        )
+        statuses: list[int] = []
+        stop = threading.Event()
+
+        def ask_until_stopped() -> None:
+            for _ in range(500):  # bounded
+                if stop.is_set():
+                    return
+                r = requests.post(
+                    f"{live.url}/api/v1/search", json={"question": QUESTION, "k": 3}, timeout=60
+                )
+                statuses.append(r.status_code)
+
+        asker = threading.Thread(target=ask_until_stopped)
+        asker.start()
+        try:
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "qa",
+                    "index",
+                    "-q",
+                    "--corpus",
+                    str(live.corpus),
+                    "--index",
+                    str(index_dir),
+                ],
+                check=True,
+                timeout=300,
+                env={**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"},
+            )
+        finally:
+            stop.set()
+            asker.join(timeout=120)
+        assert statuses and set(statuses) == {200}
+        r = requests.post(
+            f"{live.url}/api/v1/search",
+            json={"question": "Why do sea otters hold hands while they sleep?", "k": 1},
+            timeout=60,
+        )
+        assert r.status_code == 200, r.text
+        (answer,) = r.json()["answers"]
+        assert answer["passages"][0]["doc"] == "otters.txt"
+        docs = requests.get(f"{live.url}/api/v1/documents", timeout=10).json()["documents"]
+        assert "otters.txt" in {d["doc"] for d in docs}
+    finally:
+        server.close()  # stops the server

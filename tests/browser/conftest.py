@@ -54,16 +54,20 @@ def chromium_path() -> Path:
     return CHROMIUM
 
 
+def copy_seeds(root: Path, seed_index_dir: Path) -> tuple[Path, Path]:
+    """A private copy of the seed documents and their index under `root`: (corpus, index)."""
+    corpus, index_dir = root / "corpus", root / "index"
+    shutil.copytree(SEEDS, corpus)
+    shutil.copytree(seed_index_dir, index_dir)
+    return corpus, index_dir
+
+
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory, seed_index_dir: Path, real_embedder) -> Iterator[Served]:
     """The app over a private copy of the seeds and their index (uploads change only the copy)."""
     from qa.ui import build_app, launch
 
-    root = tmp_path_factory.mktemp("browser")
-    corpus = root / "corpus"
-    shutil.copytree(SEEDS, corpus)
-    index_dir = root / "index"
-    shutil.copytree(seed_index_dir, index_dir)
+    corpus, index_dir = copy_seeds(tmp_path_factory.mktemp("browser"), seed_index_dir)
     retriever = Retriever(Index.load(index_dir), embedder=real_embedder)
     collection = Collection(retriever, corpus_dir=corpus, index_dir=index_dir)
     app = build_app(retriever, collection=collection)

@@ -136,10 +136,11 @@ def test_missing_reader_package_names_the_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_registry
 ) -> None:
     monkeypatch.delitem(sys.modules, "qa.ingest.pdf", raising=False)
-    monkeypatch.setitem(sys.modules, "pypdf", None)  # what an uninstalled package looks like to import
+    monkeypatch.setitem(sys.modules, "pypdfium2", None)  # what an uninstalled package looks like to import
     (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4")
     with pytest.raises(
-        ReaderUnavailableError, match=r"\.pdf files needs the Python package 'pypdf'.*pip install pypdf"
+        ReaderUnavailableError,
+        match=r"\.pdf files needs the Python package 'pypdfium2'.*pip install pypdfium2",
     ):
         scan_corpus(tmp_path)
     # Other formats never need it.

@@ -53,7 +53,8 @@ def reader(data: bytes, notes: list[str]) -> Extracted:
             continue
         notes.extend(f"chapter {name}: {note}" for note in chapter_notes)
         # extract_html separates paragraphs by a blank line; each is a block of its own.
-        blocks.extend(_PARAGRAPH_BREAK.split(extract_html(source)[0]))
+        # A chapter is all content: no site navigation to drop, so every visible element is kept.
+        blocks.extend(_PARAGRAPH_BREAK.split(extract_html(source, main_content=False)[0]))
     text = join_blocks(blocks)
     if not text.strip():
         raise UnreadableFile("empty file (the .epub has no chapter with text)")

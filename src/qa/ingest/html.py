@@ -1,4 +1,13 @@
-"""Reader for HTML (.html, .htm): the visible text only (no scripts, styles or hidden elements)."""
+"""Reader for HTML (.html, .htm): the page's main content as text.
+
+Only visible text (no scripts, styles or hidden elements), and only the content: when a
+page marks its main part (`<main>`, `role="main"`), only that part; everywhere, no
+navigation, menus, search boxes, site headers and footers (`<nav>`, ARIA roles
+`navigation`/`banner`/`contentinfo`/`search`, and the usual class names of generated
+documentation: DocBook's `navheader`/`navfooter`/`toc`, Sphinx's `related`/
+`sphinxsidebar`/`footer`/`headerlink`). Headings stay paragraphs of their own; a table
+row is one line, its cells separated by " | ".
+"""
 
 from __future__ import annotations
 
@@ -26,13 +35,45 @@ _BLOCK_TAGS = frozenset(
     "ol p pre section summary table tbody thead tfoot tr ul".split()
 )
 _SPACE_RUN = re.compile(r"\s+")
+# Page furniture: skipped with everything inside it.
+_CHROME_TAGS = frozenset({"nav"})
+_CHROME_ROLES = frozenset({"navigation", "banner", "contentinfo", "search", "menu", "menubar", "toolbar"})
+_CHROME_CLASSES = frozenset(
+    "navheader navfooter toc related sphinxsidebar footer headerlink breadcrumb breadcrumbs "
+    "navbar navigation menu sidebar skip-link skiplink".split()
+)
+_HAS_MAIN = re.compile(r"""<main[\s>]|role\s*=\s*["']?main\b""", re.IGNORECASE)
+CELL_SEPARATOR = " | "
+
+
+def _is_chrome(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+    if tag in _CHROME_TAGS:
+        return True
+    for name, value in attrs:
+        if name == "role" and (value or "").strip().lower() in _CHROME_ROLES:
+            return True
+        if name in ("class", "id") and not _CHROME_CLASSES.isdisjoint((value or "").lower().split()):
+            return True
+    return False
+
+
+def _is_main(tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+    return tag == "main" or any(
+        name == "role" and (value or "").strip().lower() == "main" for name, value in attrs
+    )
 
 
 class _VisibleText(HTMLParser):
     """Collect the text a browser would show, one paragraph per block element."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, only_main: bool = False, skip_chrome: bool = True) -> None:
         super().__init__(convert_charrefs=True)
+        self._skip_chrome = skip_chrome
+        # Outside the main part, the page is treated like a hidden element.
+        self._outside_main = only_main
+        self._main: list[str] = []  # the main element's tag, and tags of its name nested in it
+        self._cells = 0  # cells so far in the current table row
+        self._tables = 0  # open tables: inside one, only rows break lines
         self.paragraphs: list[str] = []
         self._lines: list[str] = []
         self._words: list[str] = []
@@ -58,20 +99,43 @@ class _VisibleText(HTMLParser):
             self._in_title = True
         if tag == "body":
             self._hidden = [t for t in self._hidden if t != "head"]  # an unclosed <head> ends here
-        if self._hidden or tag in _HIDDEN_TAGS or any(name == "hidden" for name, _ in attrs):
-            if tag not in _VOID_TAGS:
+        if self._outside_main and not self._hidden and _is_main(tag, attrs):
+            self._outside_main = False
+            self._main.append(tag)
+        elif self._main and tag == self._main[0] and tag not in _VOID_TAGS:
+            self._main.append(tag)
+        hidden = (
+            tag in _HIDDEN_TAGS
+            or any(name == "hidden" for name, _ in attrs)
+            or (self._skip_chrome and _is_chrome(tag, attrs))
+        )
+        if self._hidden or hidden or self._outside_main:
+            if tag not in _VOID_TAGS and (self._hidden or hidden):
                 self._hidden.append(tag)
             return
-        if tag in _BLOCK_TAGS:
+        if tag in ("td", "th"):
+            # A row is one line: its cells separated by " | ".
+            self._cells += 1
+            if self._cells > 1:
+                self._words.append(CELL_SEPARATOR)
+            return
+        if tag == "tr":
+            self._end_line()
+            self._cells = 0
+            return
+        if tag == "table":
+            self._end_paragraph()
+            self._tables += 1
+        elif tag in _BLOCK_TAGS and not self._tables:
             self._end_paragraph()
         if tag == "pre":
             self._pre += 1
         elif tag == "br":
             self._end_line()
-        elif tag in ("td", "th"):
-            self._words.append(" ")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._outside_main:
+            return
         if not self._hidden and tag == "br":
             self._end_line()
         elif not self._hidden and tag in _BLOCK_TAGS:
@@ -85,17 +149,34 @@ class _VisibleText(HTMLParser):
                 # Close the element and anything left open inside it.
                 del self._hidden[len(self._hidden) - 1 - self._hidden[::-1].index(tag) :]
             return
-        if tag == "pre" and self._pre:
+        if self._main and tag == self._main[0]:
+            self._main.pop()
+            if not self._main:
+                self._end_paragraph()
+                self._outside_main = True
+                return
+        if self._outside_main:
+            return
+        if tag in ("td", "th"):
+            return
+        if tag == "tr":
+            self._end_line()
+            self._cells = 0
+        elif tag == "pre" and self._pre:
             self._end_paragraph()
             self._pre -= 1
-        elif tag in _BLOCK_TAGS:
+        elif tag == "table":
+            self._tables = max(0, self._tables - 1)
+            self._cells = 0
+            self._end_paragraph()
+        elif tag in _BLOCK_TAGS and not self._tables:
             self._end_paragraph()
 
     def handle_data(self, data: str) -> None:
         if self._in_title:
             self.title_parts.append(data)
             return
-        if self._hidden:
+        if self._hidden or self._outside_main:
             return
         if self._pre:
             lines = data.split("\n")
@@ -111,12 +192,14 @@ class _VisibleText(HTMLParser):
         self._end_paragraph()
 
 
-def extract_html(source: str) -> tuple[str, str | None]:
-    """The visible text of an HTML page (no scripts, styles or hidden elements) and its <title>.
+def extract_html(source: str, *, main_content: bool = True) -> tuple[str, str | None]:
+    """The main content of an HTML page as text (see the module docstring) and its <title>.
 
     Block elements become paragraphs separated by a blank line; `<br>` is a line break.
+    `main_content=False` keeps all visible text (navigation, menus, footers too).
     """
-    parser = _VisibleText()
+    only_main = main_content and bool(_HAS_MAIN.search(source))
+    parser = _VisibleText(only_main=only_main, skip_chrome=main_content)
     parser.feed(source)
     parser.close()
     title = _SPACE_RUN.sub(" ", "".join(parser.title_parts)).strip() or None

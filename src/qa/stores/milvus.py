@@ -38,6 +38,7 @@ from pymilvus import DataType, MilvusClient, MilvusException
 from qa.config import StoreSettings, parse_enum
 from qa.errors import ConfigError, IndexCorruptError, IndexLockedError, StoreError
 from qa.stores.base import Capability, ivf_nlist
+from qa.timestamps import name_stamp
 
 __all__ = [
     "AUTO_THRESHOLD",
@@ -294,7 +295,7 @@ class MilvusStore:
         kind = choose_index_type(n, settings.index_type)
         client = connect(uri)
         prefix = collection_prefix(index_root)
-        name = f"{prefix}{time.strftime('%Y%m%dT%H%M%S')}_{uuid.uuid4().hex[:8]}"
+        name = f"{prefix}{name_stamp()}_{uuid.uuid4().hex[:8]}"
         nlist = ivf_nlist(n) if kind in (IndexType.IVF, IndexType.IVFSQ8) else None
         t0 = time.perf_counter()
         try:

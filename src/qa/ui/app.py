@@ -12,7 +12,8 @@ from qa.config import RetrievalMode
 from qa.errors import QAError
 from qa.retrieval import Retriever
 from qa.ui.handlers import EXPORT_SCOPES, MAX_K, UIHandlers, examples_for
-from qa.ui.rendering import empty_document_html, file_size, status_html
+from qa.ui.rendering import empty_document_html, file_size, status_html, watch_html
+from qa.watching import CorpusWatcher
 
 __all__ = ["MODE_LABELS", "AskTab", "DocumentsTab", "build_app"]
 
@@ -315,6 +316,24 @@ def _wire_documents_tab(ui: UIHandlers, tab: DocumentsTab, header: Any, picker: 
     tab.sync_btn.click(on_sync, None, write_outputs, **write_opts)
 
 
+def _wire_watch_status(
+    ui: UIHandlers, watcher: CorpusWatcher, box: Any, tab: DocumentsTab, header: Any
+) -> None:
+    """A status line in the Documents tab, polled every 2 s; the table refreshes after each run."""
+    import gradio as gr
+
+    seen = {"runs": watcher.status.runs}
+
+    def tick():
+        status = watcher.status
+        if status.runs == seen["runs"]:
+            return watch_html(status), gr.skip(), gr.skip()
+        seen["runs"] = status.runs
+        return watch_html(status), ui.documents_table(), ui.stats()
+
+    gr.Timer(2.0).tick(tick, None, [box, tab.table, header], **PRIVATE)
+
+
 def _add_api(ui: UIHandlers) -> None:
     import gradio as gr
 
@@ -339,8 +358,12 @@ def build_app(
     *,
     collection: Collection | None = None,
     examples: dict[str, Sequence[str]] | None = None,
+    watcher: CorpusWatcher | None = None,
 ):
     """The Gradio Blocks app over a retriever (and, for uploads, its collection).
+
+    With a `watcher` (`qa serve --watch`), the Documents tab shows what it is doing and
+    refreshes the document list after each re-index.
 
     Launch it with `launch(app)`, or pass `**launch_options()` to `app.launch`.
     """
@@ -359,11 +382,15 @@ def build_app(
                 ask_tab = _build_ask_tab(ui, examples)
             with gr.Tab("Documents", id="documents"):
                 documents_tab = _build_documents_tab(ui, collection)
+                if watcher is not None:
+                    watch_box = gr.HTML(watch_html(watcher.status), elem_id="qa-watch-status")
             with gr.Tab("Evaluate", id="evaluate"):
                 build_eval_tab(lambda: ui.retriever)
         _wire_ask_tab(ui, ask_tab, views)
         if collection is not None:
             _wire_documents_tab(ui, documents_tab, header, ask_tab.documents)
+        if watcher is not None:
+            _wire_watch_status(ui, watcher, watch_box, documents_tab, header)
         _add_api(ui)
         app.load(lambda: (ui.stats(), ui.documents_table()), None, [header, documents_tab.table], **PRIVATE)
     return app

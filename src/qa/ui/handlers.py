@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import logging
 import re
 import tempfile
 import time
@@ -17,7 +18,8 @@ from qa.config import RetrievalMode, parse_enum
 from qa.errors import CitationError, ConfigError, QAError
 from qa.inspection import document_infos, index_status
 from qa.retrieval import Filter, Retriever
-from qa.types import Answer
+from qa.types import Answer, Document
+from qa.ui.pdf_page import PageImage, render_passage_pages
 from qa.ui.rendering import (
     AnswerView,
     answer_html,
@@ -27,6 +29,7 @@ from qa.ui.rendering import (
     empty_document_html,
     file_size,
     header_html,
+    pdf_context_html,
 )
 
 __all__ = [
@@ -37,6 +40,8 @@ __all__ = [
     "UIHandlers",
     "examples_for",
 ]
+
+log = logging.getLogger(__name__)
 
 # Example questions offered when the index holds the seed documents (keyed by document).
 SEED_EXAMPLES: dict[str, tuple[str, ...]] = {
@@ -197,7 +202,26 @@ class UIHandlers:
             verify(p, document)
         except CitationError:
             return empty_document_html(f"{p.doc_id} changed since this answer; ask the question again.")
-        return document_html(document, hit)
+        text_view = document_html(document, hit)
+        if document.fmt != "pdf":
+            return text_view
+        best = (hit.highlights[0].start, hit.highlights[0].end) if hit.highlights else None
+        pages = self._pdf_pages(document, p.start, p.end, best)
+        return pdf_context_html(text_view, pages, document.doc_id)
+
+    def _pdf_pages(
+        self, document: Document, start: int, end: int, best: tuple[int, int] | None
+    ) -> list[PageImage]:
+        """The PDF's cited page(s) rendered, or [] when the file is not at hand or changed."""
+        if self.collection is None:
+            return []
+        path = self.collection.corpus_dir / document.doc_id
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            log.warning("cannot show the pages of %s: %s", document.doc_id, exc)
+            return []
+        return render_passage_pages(document, data, start, end, best=best)
 
     # -- export -------------------------------------------------------------------------
 

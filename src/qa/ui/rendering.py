@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qa.types import Answer, Document, Hit
+from qa.ui.pdf_page import PageImage, pdf_pages_html
 
 if TYPE_CHECKING:
     from qa.inspection import IndexStatus
+    from qa.watching import WatchStatus
 
 __all__ = [
     "SIGNALS",
@@ -28,9 +31,11 @@ __all__ = [
     "empty_document_html",
     "file_size",
     "header_html",
+    "pdf_context_html",
     "marked_html",
     "plural",
     "status_html",
+    "watch_html",
 ]
 
 # The per-signal scores a hit may carry, in display order.
@@ -242,6 +247,24 @@ def document_html(
     )
 
 
+def pdf_context_html(text_view: str, pages: Sequence[PageImage], doc_id: str) -> str:
+    """A PDF hit in context: its rendered page(s) with the passage boxed, beside the text view.
+
+    Without pages (the file is not in a corpus folder, or changed since it was indexed)
+    the text view is shown alone, with a note saying why.
+    """
+    if not pages:
+        note = (
+            "<div class='qa-doc-cut'>The PDF page cannot be shown: the file is not in the corpus "
+            "folder or changed since it was indexed. Showing the indexed text.</div>"
+        )
+        return f"<div class='qa-pdfsplit qa-pdf-textonly'>{note}{text_view}</div>"
+    return (
+        f"<div class='qa-pdfsplit'><div class='qa-pdfside'>{pdf_pages_html(list(pages), doc_id)}</div>"
+        f"<div class='qa-textside'>{text_view}</div></div>"
+    )
+
+
 def _quote_md(text: str) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in text.split("\n"))
 
@@ -294,6 +317,20 @@ def status_html(message: str, *, ok: bool) -> str:
     """A one-line outcome of an upload, removal or re-scan."""
     cls = "qa-ok" if ok else "qa-error"
     return f"<div class='{cls}'>{html.escape(message)}</div>"
+
+
+def watch_html(status: WatchStatus) -> str:
+    """The watched folder's state: what changed and what re-indexing did (or is doing)."""
+    if not status.watching:
+        return f"<div class='qa-watch qa-error'>Not watching the corpus folder. {html.escape(status.message)}</div>"
+    state = "qa-watch-busy" if status.busy else "qa-watch-idle"
+    when = ""
+    if status.last_run is not None and not status.busy:
+        when = f" · last re-index {time.strftime('%H:%M:%S', time.localtime(status.last_run))}"
+    return (
+        f"<div class='qa-watch {state}'><b>Watching the corpus folder</b>{when}: "
+        f"{html.escape(status.message)}</div>"
+    )
 
 
 def header_html(status: IndexStatus) -> str:

@@ -126,11 +126,16 @@ def serve(
     max_upload_bytes: int | None = None,
     block: bool = True,
     auth: str | None = None,
+    watch: bool = False,
+    debounce_ms: int | None = None,
 ):
     """Build or update the index if needed, then serve the UI and the JSON API (uploads go into `corpus_dir`).
 
     `auth` ("user:password") protects the app with a login and the API with HTTP Basic;
     serving on a non-loopback host without it logs a warning.
+
+    `watch` re-indexes the corpus folder whenever files in it change (`qa.watching`),
+    waiting until it has been quiet for `debounce_ms`.
     """
     from qa.api import build_api
     from qa.indexing import build_index
@@ -148,7 +153,19 @@ def serve(
     retriever.ask("warm-up", k=1)
     limits = UploadLimits(max_bytes=max_upload_bytes) if max_upload_bytes else UploadLimits()
     collection = Collection(retriever, corpus_dir=Path(corpus_dir), index_dir=Path(index_dir), limits=limits)
-    app = build_app(retriever, collection=collection)
+    watcher = None
+    if watch:
+        from qa.watching import DEFAULT_DEBOUNCE_MS, CorpusWatcher
+
+        quiet_ms = debounce_ms or DEFAULT_DEBOUNCE_MS
+        watcher = CorpusWatcher(
+            Path(corpus_dir),
+            lambda progress: collection.sync(progress=progress).summary(),
+            debounce_ms=quiet_ms,
+            ignore_dir=Path(index_dir),
+        ).start()
+        logger.warning("watching %s for changes (re-indexed after %d ms of quiet)", corpus_dir, quiet_ms)
+    app = build_app(retriever, collection=collection, watcher=watcher)
     api = build_api(retriever, auth=credentials)
     logger.warning("serving on http://%s:%d (JSON API: /api/v1, docs: /api/docs)", host, port)
     return launch(

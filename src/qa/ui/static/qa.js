@@ -38,6 +38,13 @@
     view.classList.add('qa-scrolled');
     const top = anchor.getBoundingClientRect().top - view.getBoundingClientRect().top + view.scrollTop;
     view.scrollTop = Math.max(0, top - view.clientHeight / 4);
+    // A PDF's rendered page: bring the first highlighted box into view too.
+    const pages = document.querySelector('#qa-source .qa-pdf-pages');
+    const first = pages && pages.querySelector('.qa-pdf-box');
+    if (first) {
+      const y = first.getBoundingClientRect().top - pages.getBoundingClientRect().top + pages.scrollTop;
+      pages.scrollTop = Math.max(0, y - pages.clientHeight / 4);
+    }
     const side = document.querySelector('#qa-source');
     const box = side && side.getBoundingClientRect();
     if (box && (box.top < 0 || box.top > window.innerHeight)) side.scrollIntoView({ block: 'start' });
