@@ -87,30 +87,40 @@ def make_odt() -> bytes:
     return buf.getvalue()
 
 
-def make_epub() -> bytes:
-    """An e-book about tides: two chapters and a navigation document in the spine."""
+TIDES = (
+    (
+        "Spring tides",
+        "<h1>Spring tides</h1><p>Spring tides happen at new moon and full moon, when the sun "
+        "and the moon pull in a line.</p><ul><li>Highest high water</li><li>Lowest low water</li></ul>",
+    ),
+    (
+        "Neap tides",
+        "<h1>Neap tides</h1><p>Neap tides come a week later, at the quarter moons, and their "
+        "range is smallest.</p><script>hidden()</script>",
+    ),
+)
+
+
+def make_epub(
+    chapters: tuple[tuple[str, str], ...] = TIDES, *, title: str = "A Small Book of Tides"
+) -> bytes:
+    """An e-book with one XHTML chapter per (title, body), and a navigation document first in the spine."""
     from ebooklib import epub
 
     book = epub.EpubBook()
-    book.set_identifier("qa-test-tides")
-    book.set_title("A Small Book of Tides")
+    book.set_identifier("qa-test-" + title.lower().replace(" ", "-"))
+    book.set_title(title)
     book.set_language("en")
-    one = epub.EpubHtml(title="Spring tides", file_name="one.xhtml", lang="en")
-    one.content = (
-        "<h1>Spring tides</h1><p>Spring tides happen at new moon and full moon, when the sun "
-        "and the moon pull in a line.</p><ul><li>Highest high water</li><li>Lowest low water</li></ul>"
-    )
-    two = epub.EpubHtml(title="Neap tides", file_name="two.xhtml", lang="en")
-    two.content = (
-        "<h1>Neap tides</h1><p>Neap tides come a week later, at the quarter moons, and their "
-        "range is smallest.</p><script>hidden()</script>"
-    )
-    book.add_item(one)
-    book.add_item(two)
-    book.toc = (one, two)
+    items = []
+    for n, (name, body) in enumerate(chapters, start=1):
+        item = epub.EpubHtml(title=name, file_name=f"chapter{n}.xhtml", lang="en")
+        item.content = body
+        book.add_item(item)
+        items.append(item)
+    book.toc = tuple(items)
     book.add_item(epub.EpubNcx())
     book.add_item(epub.EpubNav())
-    book.spine = ["nav", one, two]
+    book.spine = ["nav", *items]
     buf = io.BytesIO()
     epub.write_epub(buf, book)
     return buf.getvalue()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from _ingest_helpers import assert_exact, paragraphs_of
@@ -35,24 +34,12 @@ def test_epub_passages_slice_back_exactly(tmp_path: Path) -> None:
 
 
 def test_epub_chapters_keep_all_visible_text_not_only_main_content() -> None:
-    from ebooklib import epub
-
-    book = epub.EpubBook()
-    book.set_identifier("qa-test-header")
-    book.set_title("Headers")
-    chapter = epub.EpubHtml(title="One", file_name="one.xhtml", lang="en")
-    chapter.content = (
+    body = (
         "<section><header><h1>Chapter One: The Lock</h1></header>"
-        "<p>The canal lock raises boats by four metres.</p><nav><p>Locks on the route: Hatton, Stockton.</p></nav></section>"
+        "<p>The canal lock raises boats by four metres.</p>"
+        "<nav><p>Locks on the route: Hatton, Stockton.</p></nav></section>"
     )
-    book.add_item(chapter)
-    book.toc = (chapter,)
-    book.add_item(epub.EpubNcx())
-    book.add_item(epub.EpubNav())
-    book.spine = [chapter]
-    buf = io.BytesIO()
-    epub.write_epub(buf, book)
-    assert paragraphs_of(reader(buf.getvalue(), []).text) == [
+    assert paragraphs_of(reader(make_epub((("One", body),), title="Canals"), []).text) == [
         "Chapter One: The Lock",
         "The canal lock raises boats by four metres.",
         # A web page's <nav> is site navigation; in a book it is text the author wrote.
