@@ -5,6 +5,7 @@ Gradio server's own FastAPI app, so one port serves both. Answers have exactly t
 shape of `qa batch` JSONL. With `--auth`, every API route (and the docs) needs the same
 user and password, sent as HTTP Basic; the body size, batch size, question length and
 k are limited (`ApiLimits`); the docs at `/api/docs` are served from local files.
+About 420 lines, half of them the pydantic request and response schemas the docs show.
 """
 
 from __future__ import annotations

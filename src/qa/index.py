@@ -9,6 +9,9 @@ Files of one snapshot (see `storage` for the folder layout):
     sentence_vectors.npy  float16 (m, d) sentence vectors
     index.faiss       the vector store's files (FAISS here; see `qa.stores`)
     bm25/             the bm25s index over the same rows
+
+About 420 lines: loading, verifying and recovering a snapshot share one set of checks
+(a damaged snapshot's error names the intact one `qa index --recover` would go back to).
 """
 
 from __future__ import annotations

@@ -17,6 +17,9 @@ previous snapshot keeps working; a reader two builds behind must reopen the inde
 
 milvus-lite allows one process per file: while `qa serve` holds it, `qa index` or
 `qa ask` in another process fail with `IndexLockedError` (a server has no such limit).
+
+About 410 lines: besides the store itself, the milvus-lite file lock, collection
+naming and the clean-up of older snapshots' collections live here, where Milvus is known.
 """
 
 from __future__ import annotations
