@@ -54,6 +54,10 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+# milvus-lite runs an in-process gRPC server; pymilvus asks it for methods it does not
+# implement (AllocTimestamp), and grpc logs each as an ERROR with a traceback. Noise to a
+# user: the client falls back by itself.
+logging.getLogger("grpc._server").setLevel(logging.CRITICAL)
 
 # `auto` searches exactly (FLAT) below this many vectors and uses IVF_FLAT above: the
 # same switch point as the FAISS store (flat search at 200k x 384 dims is tens of ms).
