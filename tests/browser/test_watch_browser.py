@@ -3,6 +3,7 @@ watcher, the Documents tab shows it, and questions are answered from it (real mo
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -61,11 +62,17 @@ def test_watched_folder_is_reindexed_and_shown(
 
         (corpus / "ferry.txt").unlink()
         page.get_by_role("tab", name="Documents").click()
+        # The index first (the table re-renders every 2 s and may be empty for a moment),
+        # then the table, which must have caught up.
+        deadline = time.monotonic() + 120
+        while "ferry.txt" in retriever.index.documents and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "ferry.txt" not in retriever.index.documents
         page.wait_for_function(
-            "() => !(document.querySelector('#qa-docs') || {}).textContent?.includes('ferry.txt')",
+            "() => { const t = (document.querySelector('#qa-docs') || {}).textContent || '';"
+            " return t.includes('000_39ae44cc0e79be58.txt') && !t.includes('ferry.txt'); }",
             timeout=120_000,
         )
-        assert "ferry.txt" not in retriever.index.documents
     finally:
         context.close()
         watcher.stop()
