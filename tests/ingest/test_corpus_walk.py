@@ -15,10 +15,11 @@ from qa.ingest import iter_corpus_files, scan_corpus
 from qa.retrieval import Retriever
 
 
-def test_unlistable_folder_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "locked").mkdir()
-    (tmp_path / "locked" / "inner.txt").write_text("Inner.\n")
-    (tmp_path / "ok.txt").write_text("Visible.\n")
+def _locked_folder(root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`root` holds ok.txt and a folder `locked` that cannot be listed."""
+    (root / "locked").mkdir()
+    (root / "locked" / "inner.txt").write_text("Inner.\n")
+    (root / "ok.txt").write_text("Visible.\n")
     real = os.scandir
 
     def guarded_scandir(path="."):
@@ -27,6 +28,10 @@ def test_unlistable_folder_is_reported(tmp_path: Path, monkeypatch: pytest.Monke
         return real(path)
 
     monkeypatch.setattr(os, "scandir", guarded_scandir)
+
+
+def test_unlistable_folder_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _locked_folder(tmp_path, monkeypatch)
     scan = scan_corpus(tmp_path)
     assert [d.doc_id for d in scan.documents] == ["ok.txt"]
     assert skip_reasons(scan) == {"locked/": "cannot list folder: Permission denied"}
@@ -158,17 +163,7 @@ def test_iter_corpus_files_leaves_out_hidden_files_and_goes_root_first_by_name(t
 def test_iter_corpus_files_reports_unlistable_folders_only_when_asked(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "locked").mkdir()
-    (tmp_path / "locked" / "inner.txt").write_text("Inner.\n")
-    (tmp_path / "ok.txt").write_text("Visible.\n")
-    real = os.scandir
-
-    def guarded_scandir(path="."):
-        if Path(path).name == "locked":
-            raise PermissionError(13, "Permission denied", str(path))
-        return real(path)
-
-    monkeypatch.setattr(os, "scandir", guarded_scandir)
+    _locked_folder(tmp_path, monkeypatch)
     assert [doc_id for _, doc_id in iter_corpus_files(tmp_path)] == ["ok.txt"]
     errors: list[OSError] = []
     assert [doc_id for _, doc_id in iter_corpus_files(tmp_path, onerror=errors.append)] == ["ok.txt"]

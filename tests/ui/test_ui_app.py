@@ -3,31 +3,19 @@
 from __future__ import annotations
 
 import re
-import shutil
 import socket
 
 import pytest
+from _ui_setup import seeds_retriever_and_collection
 
-from conftest import SEEDS, FakeEmbedder
-from qa.collection import Collection
 from qa.config import RetrievalMode
-from qa.index import Index
-from qa.indexing import build_index
-from qa.retrieval import Retriever
 from qa.ui import build_app, launch
 from qa.ui.app import MODE_LABELS
 
 
 @pytest.fixture(scope="module")
 def seeds_setup(tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("ui-app")
-    corpus = root / "corpus"
-    shutil.copytree(SEEDS, corpus)
-    embedder = FakeEmbedder()
-    build_index(corpus, root / "index", embedder=embedder)
-    retriever = Retriever(Index.load(root / "index"), embedder=embedder)
-    collection = Collection(retriever, corpus_dir=corpus, index_dir=root / "index", embedder=FakeEmbedder())
-    return retriever, collection
+    return seeds_retriever_and_collection(tmp_path_factory.mktemp("ui-app"))
 
 
 def _by_id(app, elem_id: str):
