@@ -135,3 +135,24 @@ def test_calibrate_separates_answerable_from_unanswerable(
     assert cal.signal == "best sentence cosine (late)"
     with pytest.raises(ConfigError, match="answerable"):
         calibrate(retriever, questions[2:])
+
+
+def test_default_threshold_abstains_off_topic_and_answers_held_out_seeds(seed_retriever) -> None:
+    """At the shipped default (no calibration file): every held-out generic off-topic
+    question abstains on the seeds, no held-out (even-id) answerable seed question does."""
+    from qa.evaluation.questions import read_question_set
+    from qa.retrieval.retriever import DEFAULT_THRESHOLD
+
+    assert seed_retriever.threshold == DEFAULT_THRESHOLD
+    root = Path(__file__).resolve().parents[1] / "eval"
+    offtopic = [q.question for q in read_question_set(root / "offtopic_heldout.jsonl")]
+    held_out = [
+        q.question
+        for q in read_question_set(root / "seed_questions.jsonl")
+        if q.answers and int(q.qid[1:]) % 2 == 0
+    ]
+    assert len(offtopic) == 30 and len(held_out) == 46
+    off_answers = seed_retriever.ask_many(offtopic)
+    assert [a.question for a in off_answers if a.answered] == []
+    on_answers = seed_retriever.ask_many(held_out)
+    assert [a.question for a in on_answers if not a.answered] == []

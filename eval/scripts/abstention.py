@@ -45,6 +45,7 @@ import json
 import logging
 import re
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -73,6 +74,7 @@ def split_of(qid: str) -> str:
 Item = tuple[str, str, bool]
 
 
+@cache
 def own_questions(name: str) -> dict[str, list[Item]]:
     """A collection's own questions per split."""
     if name == "scifact":
