@@ -83,6 +83,31 @@ def _common(p: argparse.ArgumentParser) -> None:
     g.add_argument("-q", "--quiet", action="store_true", help="only errors on stderr")
 
 
+def _store_options(p: argparse.ArgumentParser) -> None:
+    """--index-type, --store and --store-uri (for `qa index` and the BEIR build of `qa eval`)."""
+    _choice(
+        p,
+        "--index-type",
+        # FAISS's kinds; milvus also takes `ivf` (IVF_FLAT) and has no ivfpq (docs/STORES.md).
+        sorted({t.value for t in IndexType} | {"ivf"}),
+        "the store's index kind (default: auto: exact below 200k passages, compressed above)",
+    )
+    _choice(p, "--store", sorted(STORES), "vector store (default: the index's, else $QA_STORE, else faiss)")
+    p.add_argument(
+        "--store-uri",
+        default=None,
+        help="milvus: a server URI (http://HOST:19530) or a milvus-lite file "
+        "(default: milvus.db in the index folder; $QA_STORE_URI)",
+    )
+
+
+def _store_settings(args: argparse.Namespace) -> StoreSettings | None:
+    """The store asked for on the command line, or None to keep the index's."""
+    if not (args.store or args.store_uri):
+        return None
+    return StoreSettings.from_env(name=args.store, index_type=args.index_type, uri=args.store_uri)
+
+
 def _choice(p: argparse.ArgumentParser, flag: str, choices: list[str], help: str) -> None:
     """An option whose values come from an enum or a registry (default None: decided later)."""
     p.add_argument(flag, choices=choices, default=None, help=help)
@@ -164,20 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         "passage's own forward pass, no extra encoder work (default); separate = each sentence "
         "embedded alone (about 2x the work); none = passage vectors only",
     )
-    _choice(
-        p,
-        "--index-type",
-        # FAISS's kinds; milvus also takes `ivf` (IVF_FLAT) and has no ivfpq (docs/STORES.md).
-        sorted({t.value for t in IndexType} | {"ivf"}),
-        "the store's index kind (default: auto: exact below 200k passages, compressed above)",
-    )
-    _choice(p, "--store", sorted(STORES), "vector store (default: the index's, else $QA_STORE, else faiss)")
-    p.add_argument(
-        "--store-uri",
-        default=None,
-        help="milvus: a server URI (http://HOST:19530) or a milvus-lite file "
-        "(default: milvus.db in the index folder; $QA_STORE_URI)",
-    )
+    _store_options(p)
     _choice(
         p,
         "--backend",
@@ -345,6 +357,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="build the BEIR index without sentence vectors (about 4x faster to embed; "
         "no best-sentence reranking)",
     )
+    _store_options(p)  # for the BEIR index only
     p.add_argument(
         "--compare",
         default="hybrid",
@@ -492,16 +505,13 @@ def cmd_index(args: argparse.Namespace) -> int:
         },
     )
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    store = None
-    if args.store or args.store_uri:
-        store = StoreSettings.from_env(name=args.store, index_type=args.index_type, uri=args.store_uri)
     report = build_index(
         corpus,
         index,
         model=args.model,
         settings=settings,
         index_type=args.index_type,
-        store=store,
+        store=_store_settings(args),
         backend=args.backend,
         rebuild=args.rebuild,
         max_bytes=args.max_bytes or DEFAULT_MAX_BYTES,
@@ -674,7 +684,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
         index_dir = args.beir_index or beir_index_dir(beir)
         settings = IndexSettings(sentence_vectors=False) if args.no_sentences else None
         build = ensure_beir_index(
-            beir, index_dir, model=args.model, settings=settings, show_progress=sys.stderr.isatty()
+            beir,
+            index_dir,
+            model=args.model,
+            settings=settings,
+            index_type=args.index_type,
+            store=_store_settings(args),
+            show_progress=sys.stderr.isatty(),
         )
         logger.info("%s", build.summary())
         retriever = Retriever.open(index_dir, model=args.model)

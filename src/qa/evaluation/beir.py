@@ -9,7 +9,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.config import IndexSettings
+from qa.config import IndexSettings, StoreSettings
 from qa.embedding import Embedder
 from qa.errors import InputError, QAError
 from qa.evaluation.runner import document_items
@@ -162,6 +162,8 @@ def ensure_beir_index(
     model: str | None = None,
     embedder: Embedder | None = None,
     settings: IndexSettings | None = None,
+    index_type: str | None = None,
+    store: StoreSettings | None = None,
     show_progress: bool = False,
     step: int | None = BUILD_STEP,
 ) -> BuildReport:
@@ -171,6 +173,7 @@ def ensure_beir_index(
     `settings` default: the existing index's, else `IndexSettings()`. The corpus is
     indexed in growing prefixes of `step` documents, each published as a snapshot,
     so an interrupted build resumes where it stopped (None: in one go).
+    `index_type` and `store` are passed to `build_index` (None: the index's own).
     """
     index_dir = Path(index_dir) if index_dir is not None else beir_index_dir(beir)
     docs = beir.documents
@@ -187,6 +190,8 @@ def ensure_beir_index(
             model=model,
             embedder=embedder,
             settings=settings,
+            index_type=index_type,
+            store=store,
             show_progress=show_progress,
         )
         if n < len(docs) and not report.up_to_date:

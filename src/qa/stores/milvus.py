@@ -18,7 +18,7 @@ previous snapshot keeps working; a reader two builds behind must reopen the inde
 milvus-lite allows one process per file: while `qa serve` holds it, `qa index` or
 `qa ask` in another process fail with `IndexLockedError` (a server has no such limit).
 
-About 410 lines: besides the store itself, the milvus-lite file lock, collection
+About 430 lines: besides the store itself, the milvus-lite file lock, collection
 naming and the clean-up of older snapshots' collections live here, where Milvus is known.
 """
 
@@ -209,6 +209,9 @@ class MilvusStore:
         self._dimension = dimension
         self.nlist = nlist
         self.nprobe = default_nprobe(nlist) if nlist else None
+        # Seconds per phase of the `build` that made this store (insert, flush, waiting
+        # for a server's index, load); empty for an opened one. Read by bench/stores.py.
+        self.build_phases: dict[str, float] = {}
 
     @property
     def size(self) -> int:
@@ -305,15 +308,20 @@ class MilvusStore:
         name = f"{prefix}{name_stamp()}_{uuid.uuid4().hex[:8]}"
         nlist = ivf_nlist(n) if kind in (IndexType.IVF, IndexType.IVFSQ8) else None
         t0 = time.perf_counter()
+        phases: dict[str, float] = {}
         try:
             cls._create(client, name, d, kind, nlist)
             for a in range(0, n, INSERT_BATCH):
                 part = vectors[a : a + INSERT_BATCH]
                 client.insert(name, [{ID: a + i, VECTOR: v} for i, v in enumerate(part)])
+            phases["insert_s"] = time.perf_counter() - t0
             client.flush(name)
+            phases["flush_s"] = time.perf_counter() - t0 - phases["insert_s"]
             if not is_local(uri):
                 _wait_indexed(client, name, n)
+            phases["index_wait_s"] = time.perf_counter() - t0 - phases["insert_s"] - phases["flush_s"]
             client.load_collection(name)
+            phases["load_s"] = time.perf_counter() - t0 - sum(phases.values())
         except MilvusException as exc:
             _drop_quietly(client, name)
             raise StoreError(f"building the Milvus collection {name} at {uri} failed ({exc})") from exc
@@ -332,7 +340,7 @@ class MilvusStore:
             if old.startswith(prefix) and old not in keep:
                 logger.info("dropping old Milvus collection %s", old)
                 _drop_quietly(client, old)
-        return cls(
+        store = cls(
             client,
             uri=uri,
             recorded_uri=None if settings.uri is None else uri,
@@ -342,6 +350,8 @@ class MilvusStore:
             dimension=d,
             nlist=nlist,
         )
+        store.build_phases = phases
+        return store
 
     @staticmethod
     def _create(client: MilvusClient, name: str, d: int, kind: IndexType, nlist: int | None) -> None:
