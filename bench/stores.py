@@ -8,7 +8,7 @@ depth), recall@10 against exact search (`qa.stores.exact_search`), and memory. F
 Milvus the same single queries are also timed with the raw `MilvusClient.search`
 (no `output_fields`, no result conversion), to show what the seam adds.
 
-Data: bench/scale.py's generated topic-clustered 384-d unit vectors (n/100 centres),
+Data: bench/scale_components.py's generated topic-clustered 384-d unit vectors (n/100 centres),
 queries drawn the same way; the exact top-10 is computed once per size and cached.
 
 Each (store, kind, size) runs in a child process of its own, so its peak RSS is its

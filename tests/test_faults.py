@@ -21,7 +21,7 @@ import pytest
 
 import qa.indexing
 import qa.retrieval.retriever
-from conftest import FakeEmbedder, write_corpus
+from conftest import FakeEmbedder, downgrade_to_jsonl, write_corpus
 from qa.cli import main
 from qa.errors import IndexCorruptError, IndexWriteError, QAError
 from qa.index import Index, recover_index
@@ -270,10 +270,10 @@ def other_faults() -> list[Fault]:
             answers=True,
         ),
         Fault(
-            "both snapshots' `passages.jsonl` truncated",
-            "passages.jsonl",
-            lambda root, live: [_truncate(p / "passages.jsonl") for p in IndexStore(root).snapshots()],
-            "passages.jsonl",
+            "both snapshots' `table/passages.npy` truncated",
+            "table/passages.npy",
+            lambda root, live: [_truncate(p / "table/passages.npy") for p in IndexStore(root).snapshots()],
+            "passages.npy",
             recoverable=False,
         ),
     ]
@@ -431,7 +431,7 @@ def test_manifest_digest_catches_an_edited_document_hash(template, tmp_path: Pat
 def test_manifest_without_digest_of_an_older_format_still_loads(template, tmp_path: Path) -> None:
     root = shutil.copytree(template[1], tmp_path / "idx")
     live = IndexStore(root).current()
-    _edit_manifest(lambda d: (d.pop("digest"), _set(d, ("format",), 3)))(root, live)
+    downgrade_to_jsonl(live, 3)  # format 3: JSON-lines tables, no digest
     index = Index.load(root)
     assert index.manifest.format == 3 and len(index) > 0
 

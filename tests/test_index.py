@@ -67,7 +67,7 @@ def test_touched_but_identical_file_is_not_stale(corpus: Path, tmp_path: Path, f
     assert not Index.load(tmp_path / "idx").stale(corpus)
 
 
-@pytest.mark.parametrize("victim", ["passages.jsonl", "index.faiss", "documents.jsonl"])
+@pytest.mark.parametrize("victim", ["table/passages.npy", "index.faiss", "table/strings.bin"])
 def test_corrupted_file_is_detected(corpus: Path, tmp_path: Path, fake_embedder, victim: str) -> None:
     build_index(corpus, tmp_path / "idx", embedder=fake_embedder)
     path = IndexStore(tmp_path / "idx").current() / victim

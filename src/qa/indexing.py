@@ -26,14 +26,15 @@ from qa.config import IndexSettings, StoreSettings, merge_settings
 from qa.embedding import Embedder, load_embedder, model_fingerprint, resolve_backend, resolve_model
 from qa.encoding import context_text
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexNotFoundError, QAError
-from qa.index import Index, snapshot_files, write_jsonl
+from qa.index import Index, snapshot_files
 from qa.ingest import DEFAULT_MAX_BYTES, CorpusScan, scan_corpus
 from qa.ingest.limits import DEFAULT_LIMITS, ExtractionLimits
 from qa.lexical import BM25Index
 from qa.manifest import DocumentMeta, Manifest, ModelInfo, StoreInfo
 from qa.sentences import SentenceTable, passage_sentences
-from qa.storage import IndexStore
+from qa.storage import IndexStore, save_npy
 from qa.stores import build_store
+from qa.tables import save_tables, tables_from_records
 from qa.timestamps import utc_now
 from qa.types import Document, Passage
 
@@ -268,13 +269,10 @@ def _assemble(
     return _Rows(passages=passages, vectors=vectors, texts=texts, sentences=sentences, embedded=embedded)
 
 
-def _document_tables(
-    plan: _Plan, prev: Index | None, scan: CorpusScan, now: str
-) -> tuple[dict[str, DocumentMeta], list[dict[str, Any]]]:
-    """The manifest's document entries and the rows of documents.jsonl."""
+def _document_meta(plan: _Plan, prev: Index | None, scan: CorpusScan, now: str) -> dict[str, DocumentMeta]:
+    """The manifest's document entries."""
     prev_meta = prev.manifest.documents if prev else {}
     meta: dict[str, DocumentMeta] = {}
-    rows: list[dict[str, Any]] = []
     for doc, doc_passages, reused in plan.entries:
         old = prev_meta.get(doc.doc_id)
         meta[doc.doc_id] = DocumentMeta(
@@ -286,18 +284,7 @@ def _document_tables(
             indexed_at=old.indexed_at if (reused is not None and old is not None) else now,
             stat=tuple(scan.stats.get(doc.doc_id, (0, 0))),
         )
-        rows.append(
-            {
-                "doc_id": doc.doc_id,
-                "title": doc.title,
-                "text": doc.text,
-                "sha256": doc.sha256,
-                "size": doc.size,
-                "fmt": doc.fmt,
-                "page_starts": list(doc.page_starts),
-            }
-        )
-    return meta, rows
+    return meta
 
 
 def _write_snapshot(
@@ -306,16 +293,17 @@ def _write_snapshot(
     *,
     manifest: Manifest,
     store_settings: StoreSettings,
-    document_rows: list[dict[str, Any]],
+    documents: list[Document],
 ) -> None:
     """Write every file of the snapshot into `tmp`, the manifest (with their checksums) last."""
-    np.save(tmp / "vectors.npy", rows.vectors)
+    save_npy(tmp / "vectors.npy", rows.vectors)
     if rows.sentences is not None:
         rows.sentences.save(tmp)
     store = build_store(rows.vectors, tmp, store_settings)
     BM25Index.build(rows.texts).save(tmp / "bm25")
-    write_jsonl(tmp / "passages.jsonl", [p.to_dict() for p in rows.passages])
-    write_jsonl(tmp / "documents.jsonl", document_rows)
+    # The passage and document tables (checks that every passage is its document's slice).
+    _, _, arrays = tables_from_records(documents, rows.passages)
+    save_tables(tmp, arrays)
     info = replace(manifest.store, params=store.describe())
     replace(manifest, store=info).with_files(snapshot_files(tmp)).write(tmp)
     store.close()
@@ -413,7 +401,7 @@ def build_index(
         report.resumed = len(plan.to_embed) - rows.embedded
 
         now = utc_now()
-        doc_meta, doc_rows = _document_tables(plan, prev, scan, now)
+        doc_meta = _document_meta(plan, prev, scan, now)
         manifest = Manifest(
             qa_version=__version__,
             built_at=now,
@@ -435,7 +423,13 @@ def build_index(
         )
         tmp = index_store.new_snapshot()
         try:
-            _write_snapshot(tmp, rows, manifest=manifest, store_settings=store, document_rows=doc_rows)
+            _write_snapshot(
+                tmp,
+                rows,
+                manifest=manifest,
+                store_settings=store,
+                documents=[doc for doc, _, _ in plan.entries],
+            )
             # Keep the snapshot being replaced (it loaded intact) for `qa index --recover`.
             report.snapshot = index_store.publish(tmp, previous=prev.path if prev is not None else None)
             checkpoint.clear()

@@ -36,8 +36,9 @@ logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 # 3: the vector store is a section of its own (`store`), no longer `faiss`.
 # 4: the manifest carries `digest`, a sha256 of its own content.
-FORMAT_VERSION = 4
-READABLE_FORMATS = (2, 3, 4)
+# 5: the passage and document tables are columnar files in table/ (`qa.tables`), not JSON lines.
+FORMAT_VERSION = 5
+READABLE_FORMATS = (2, 3, 4, 5)
 DIGEST = "digest"
 _REBUILD = "run `qa index --rebuild`"
 
