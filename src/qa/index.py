@@ -318,10 +318,18 @@ class Index:
         corpus_dir = Path(corpus_dir)
         if not corpus_dir.is_dir():
             return report
-        for path, doc_id in iter_corpus_files(corpus_dir, suffixes=READERS):
+        # Walk linked folders too: a build with --follow-symlinks indexed what is in them,
+        # and one without recorded each linked folder as skipped ("name/"), whose files
+        # are then not new.
+        skipped_folders = tuple(k for k in self.manifest.skipped if k.endswith("/"))
+        for path, doc_id in iter_corpus_files(corpus_dir, suffixes=READERS, follow_symlinks=True):
             meta = docs.get(doc_id)
             if meta is None:
-                if doc_id not in self.manifest.skipped and doc_id not in self.manifest.duplicates:
+                if (
+                    doc_id not in self.manifest.skipped
+                    and doc_id not in self.manifest.duplicates
+                    and not doc_id.startswith(skipped_folders)
+                ):
                     report.added.append(doc_id)
                 continue
             seen.add(doc_id)
