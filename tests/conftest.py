@@ -172,10 +172,14 @@ def downgrade_to_jsonl(live: Path, fmt: int = 4) -> None:
     ]
     del index
     shutil.rmtree(live / "table")
+    for name in ("sentence_offsets.npy",):  # format 5 only
+        (live / name).unlink(missing_ok=True)
     write_jsonl(live / "passages.jsonl", passages)
     write_jsonl(live / "documents.jsonl", documents)
     d = json.loads((live / MANIFEST).read_text(encoding="utf-8"))
     d["format"] = fmt
+    d["documents"] = json.loads((live / "documents.json").read_text(encoding="utf-8"))
+    (live / "documents.json").unlink()
     d["files"] = {rel: {"size": m.size, "sha256": m.sha256} for rel, m in snapshot_files(live).items()}
     d.pop("digest", None)
     if fmt >= 4:

@@ -84,7 +84,7 @@ DAMAGE = {
     "manifest-truncated": (lambda live: _truncate(live / MANIFEST), "is not valid JSON"),
     "manifest-no-files": (
         lambda live: _rewrite_manifest(live, lambda d: d.pop("files")),
-        "does not list index.faiss, table/documents.npy, table/pages.npy, table/passages.npy, table/strings.bin, vectors.npy",
+        "does not list documents.json, index.faiss, table/documents.npy, table/pages.npy, table/passages.npy, table/strings.bin, vectors.npy",
     ),
     "manifest-no-model": (
         lambda live: _rewrite_manifest(live, lambda d: d.pop("model")),

@@ -114,3 +114,19 @@ def test_a_format_4_snapshot_loads_the_same_passages_and_documents(
         and "new.txt" in again.documents
     )
     assert all(again.passages[again.row_of(p.passage_id)] == p for p in passages)
+
+
+def test_documents_json_is_checked_on_first_use_even_when_load_skips_checksums(
+    corpus: Path, tmp_path: Path, fake_embedder
+) -> None:
+    build_index(corpus, tmp_path / "idx", embedder=fake_embedder)
+    live = IndexStore(tmp_path / "idx").current()
+    path = live / "documents.json"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace('"sha256":"', '"sha256":"f', 1)[:-1] + "", encoding="utf-8"
+    )
+    # Same size, other content: a load that only compares sizes (hash_limit=0) opens it...
+    index = Index.load(tmp_path / "idx", hash_limit=0)
+    # ... and the manifest's documents refuse it when first read.
+    with pytest.raises(IndexCorruptError, match="documents.json fails its checksum"):
+        dict(index.manifest.documents)

@@ -34,7 +34,7 @@ import numpy as np
 from qa.config import IndexSettings
 from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from qa.lexical import BM25Index
-from qa.manifest import FORMAT_VERSION, MANIFEST, FileMeta, Manifest
+from qa.manifest import DOCUMENTS_FILE, FORMAT_VERSION, MANIFEST, FileMeta, Manifest
 from qa.sentences import SentenceTable
 from qa.storage import IndexStore, file_sha256
 from qa.stores import VectorStore, open_store, store_class
@@ -52,7 +52,7 @@ _LOAD_LOCK = threading.RLock()
 VERIFY_HASH_LIMIT = 512 * 1024 * 1024
 # Files every snapshot has (besides its store's); a manifest that does not list them
 # cannot vouch for them.
-REQUIRED_FILES = frozenset({*TABLE_FILES, "vectors.npy"})
+REQUIRED_FILES = frozenset({*TABLE_FILES, DOCUMENTS_FILE, "vectors.npy"})
 REQUIRED_FILES_JSONL = frozenset({"passages.jsonl", "documents.jsonl", "vectors.npy"})  # formats 2-4
 
 

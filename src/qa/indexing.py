@@ -305,6 +305,7 @@ def _write_snapshot(
     _, _, arrays = tables_from_records(documents, rows.passages)
     save_tables(tmp, arrays)
     info = replace(manifest.store, params=store.describe())
+    manifest.write_documents(tmp)
     replace(manifest, store=info).with_files(snapshot_files(tmp)).write(tmp)
     store.close()
 
