@@ -172,6 +172,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--passages", type=int, default=1_000_000)
     p.add_argument("--work", default="/tmp/qa-tables")
+    p.add_argument("--make-only", action="store_true", help="write the tables and stop (untimed)")
+    p.add_argument("--reuse", action="store_true", help="measure tables an earlier --make-only wrote")
     p.add_argument("--measure", default=None, help=argparse.SUPPRESS)
     args = p.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -179,10 +181,13 @@ def main() -> None:
     if args.measure:
         print(json.dumps(measure(args.measure, work / args.measure)))
         return
-    shutil.rmtree(work, ignore_errors=True)
-    t0 = time.perf_counter()
-    make(work, args.passages)
-    logger.info("wrote the three tables in %.0f s", time.perf_counter() - t0)
+    if not args.reuse:
+        shutil.rmtree(work, ignore_errors=True)
+        t0 = time.perf_counter()
+        make(work, args.passages)
+        logger.info("wrote the three tables in %.0f s", time.perf_counter() - t0)
+        if args.make_only:
+            return
     results = {}
     for kind in ("jsonl", "sqlite", "columnar"):
         out = subprocess.run(
@@ -223,7 +228,8 @@ def main() -> None:
             rows,
         )
     )
-    shutil.rmtree(work, ignore_errors=True)
+    if not args.make_only:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

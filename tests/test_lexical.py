@@ -45,3 +45,14 @@ def test_tokenizing_and_loading_do_not_import_bm25s(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def test_building_from_ids_scores_as_bm25s_does_from_tokens(tmp_path: Path) -> None:
+    import bm25s
+
+    ours = BM25Index.build(TEXTS + [""])
+    theirs = bm25s.BM25(k1=1.2, b=0.75)
+    theirs.index([tokenize(t) or [""] for t in TEXTS + [""]], show_progress=False)
+    for query in ["sleeping cats", "rocket rocket engine thrust", "bread oven cat"]:
+        expected = theirs.get_scores_from_ids(theirs.get_tokens_ids(tokenize(query)))
+        assert np.array_equal(ours.scores(query), expected), query

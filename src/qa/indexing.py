@@ -262,7 +262,7 @@ def _assemble(
     if settings.sentence_vectors:
         sentences = SentenceTable(
             np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 3), np.int64),
-            np.concatenate(sentence_vecs).astype(np.float16)
+            np.concatenate(sentence_vecs).astype(np.float16, copy=False)
             if sentence_vecs
             else np.zeros((0, dim), np.float16),
         )
