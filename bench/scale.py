@@ -222,12 +222,18 @@ def child(args: list[str], timeout: float) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def run_size(n: int, work: Path, *, questions: int, keep: bool) -> dict:
+def run_size(n: int, work: Path, *, questions: int, keep: bool, reuse: bool = False) -> dict:
     folder = work / f"n{n}"
-    shutil.rmtree(folder, ignore_errors=True)
+    if not reuse:
+        shutil.rmtree(folder, ignore_errors=True)
     res: dict = {"n": n}
     logger.info("building %d passages in %s", n, folder)
-    res["build"] = child(["--build", str(n), "--dir", str(folder)], timeout=4 * 3600)
+    built = work / f"n{n}.build.json"
+    if reuse and built.exists() and folder.exists():
+        res["build"] = json.loads(built.read_text())  # an earlier `--build` (untimed beside others)
+    else:
+        res["build"] = child(["--build", str(n), "--dir", str(folder)], timeout=4 * 3600)
+        built.write_text(json.dumps(res["build"]))
     logger.info("built: %s", res["build"])
     res["cold"] = child(["--open", str(folder), "--questions", str(questions), "--cold"], timeout=3600)
     res["warm"] = child(["--open", str(folder), "--questions", "0"], timeout=3600)
@@ -293,6 +299,11 @@ def main() -> None:
     p.add_argument("--questions", type=int, default=200)
     p.add_argument("--work", default="/tmp/qa-scale")
     p.add_argument("--keep", action="store_true", help="keep the built snapshots")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse a snapshot built earlier in --work (`--build N --dir WORK/nN`)",
+    )
     p.add_argument("--no-write", action="store_true", help="do not write docs/BENCHMARKS.md")
     p.add_argument("--build", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--open", default=None, help=argparse.SUPPRESS)
@@ -302,7 +313,9 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("qa").setLevel(logging.WARNING)
     if args.build:
-        print(json.dumps(do_build(args.build, Path(args.dir))))
+        res = do_build(args.build, Path(args.dir))
+        (Path(args.dir).parent / f"n{args.build}.build.json").write_text(json.dumps(res))
+        print(json.dumps(res))
         return
     if args.open:
         print(json.dumps(do_open(Path(args.open), questions=args.questions, cold=args.cold)))
@@ -311,7 +324,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     results = []
     for n in (int(s) for s in args.sizes.split(",")):
-        results.append(run_size(n, work, questions=args.questions, keep=args.keep))
+        results.append(run_size(n, work, questions=args.questions, keep=args.keep, reuse=args.reuse))
         (work / "results.json").write_text(json.dumps(results, indent=1))
     command = ".venv/bin/python bench/scale.py --sizes " + args.sizes
     body = markdown(results, command)

@@ -228,7 +228,10 @@ def _assemble(
     dim = embedder.dimension
     old_vectors = reuse.load_vectors() if reuse is not None else None
     old_sentences = reuse.sentences if (reuse is not None and settings.sentence_vectors) else None
-    vectors = np.zeros((plan.passages, dim), dtype=np.float32)
+    # Nothing reused: every row is new and in embedding order, so the embedded arrays
+    # are the snapshot's as they are (no second copy of the vectors in memory).
+    all_new = len(plan.to_embed) == plan.passages and len(new_vectors) == plan.passages
+    vectors = new_vectors if all_new else np.zeros((plan.passages, dim), dtype=np.float32)
     passages: list[Passage] = []
     texts: list[str] = []
     sentence_rows: list[np.ndarray] = []
@@ -247,14 +250,16 @@ def _assemble(
                     sentence_rows.append(table)
                     sentence_vecs.append(np.asarray(old_sentences.vectors[a:b]))
             else:
-                vectors[row] = new_vectors[k]
+                if not all_new:
+                    vectors[row] = new_vectors[k]
                 texts.append(new_texts[k])
                 if settings.sentence_vectors:
                     spans = new_sentences[k]
                     sentence_rows.append(
                         np.array([(row, a, b) for a, b in spans], dtype=np.int64).reshape(-1, 3)
                     )
-                    sentence_vecs.append(new_sentence_vectors[s_at : s_at + len(spans)])
+                    if not all_new:
+                        sentence_vecs.append(new_sentence_vectors[s_at : s_at + len(spans)])
                     s_at += len(spans)
                 k += 1
             passages.append(p)
@@ -262,7 +267,9 @@ def _assemble(
     if settings.sentence_vectors:
         sentences = SentenceTable(
             np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 3), np.int64),
-            np.concatenate(sentence_vecs).astype(np.float16, copy=False)
+            np.asarray(new_sentence_vectors, dtype=np.float16)
+            if all_new
+            else np.concatenate(sentence_vecs).astype(np.float16, copy=False)
             if sentence_vecs
             else np.zeros((0, dim), np.float16),
         )
