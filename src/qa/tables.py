@@ -26,7 +26,9 @@ formats 2-4 (JSON lines) load into the same classes through `from_records`.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
+import mmap
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import overload
@@ -313,6 +315,15 @@ def save_tables(folder: Path, arrays: Mapping[str, np.ndarray]) -> None:
             save_npy(out / name, array)
 
 
+def _advise_random(array: np.ndarray) -> None:
+    """Tell the kernel a mapping is read at random: a page fault then reads that page, not
+    a read-ahead window around it (cold random reads were ~4x slower without it)."""
+    mapping = getattr(array, "_mmap", None)
+    if mapping is not None and hasattr(mapping, "madvise") and hasattr(mmap, "MADV_RANDOM"):
+        with contextlib.suppress(OSError, ValueError):
+            mapping.madvise(mmap.MADV_RANDOM)
+
+
 def load_tables(folder: Path) -> tuple[DocumentTable, PassageTable]:
     """Open the tables of a format-5 snapshot, memory-mapped (reads headers only).
 
@@ -343,6 +354,7 @@ def load_tables(folder: Path) -> tuple[DocumentTable, PassageTable]:
             raise IndexCorruptError(
                 f"the passage table of {folder} points outside its data; run `qa index --rebuild`"
             )
+    _advise_random(strings)  # texts are read at random; the records also get scanned whole
     strs = _Strings(strings)
     documents = DocumentTable(drec, strs, pages)
     return documents, PassageTable(prec, documents, strs)
