@@ -131,6 +131,17 @@ def documents(n_passages: int, *, per_doc: int = 10, seed: int = 1):
         )
 
 
+def ask_rss_split_mb() -> dict:
+    """RSS split as the kernel counts it: anonymous (the process's own memory) and file
+    (pages of memory-mapped snapshot files, shared with the page cache and reclaimable)."""
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("RssAnon", "RssFile"):
+            out[f"ask_{key[3:].lower()}_mb"] = int(value.split()[0]) / 1024
+    return out
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -201,6 +212,7 @@ def do_open(folder: Path, *, questions: int, cold: bool) -> dict:
         res.update(p50_ms=percentile(lat, 50) * 1000, p95_ms=percentile(lat, 95) * 1000, asked=len(lat))
         res["answered"] = answered
         res["ask_rss_mb"] = rss_mb()
+        res.update(ask_rss_split_mb())
     return res
 
 
