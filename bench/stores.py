@@ -196,6 +196,7 @@ def _server(enabled: bool) -> Iterator[Any]:
     )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # @dataclass looks its module up in sys.modules
     spec.loader.exec_module(module)
     milvus_server, unavailable = module.milvus_server, module.unavailable
     reason = unavailable()
