@@ -329,7 +329,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
         "1st search ms",
         "k=10 p50 / p95 ms",
         "k=100 p50 / p95 ms",
-        "raw client p50 k=10 / k=100 ms",
+        "raw client, Strong, p50 k=10 / k=100 ms",
         "raw k=10 p50 ms (recall@10), Bounded / Eventually",
         "recall@10",
         "peak RSS MB",
