@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scale import generate  # noqa: E402
+from scale_components import generate  # noqa: E402
 
 from qa.retrieval import candidates  # noqa: E402
 from qa.stores.faiss import FaissStore  # noqa: E402

@@ -43,7 +43,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from common import machine, percentile, rss_mb, table  # noqa: E402
-from scale import generate  # noqa: E402
+from scale_components import generate  # noqa: E402
 
 logger = logging.getLogger("bench.stores")
 OUT = Path("/tmp/qa-stores")
