@@ -179,6 +179,8 @@ def main() -> None:
                 "wall s",
                 "passages/s",
                 "passages/s per core",
+                "CPU s",
+                "passages per CPU s",
             ],
             [
                 [
