@@ -29,3 +29,32 @@ def test_split_keeps_every_text_once() -> None:
     parts = embed_workers.split(texts, 2)
     assert [len(p) for p in parts] == [4, 3]
     assert sorted(sum(parts, [])) == sorted(texts)
+
+
+def test_summarise_times_a_round_from_first_start_to_last_end() -> None:
+    children = [
+        {"tokens": 100, "rounds": [{"start": 10.0, "end": 20.0, "cpu_s": 9.0, "n": 50}]},
+        {"tokens": 80, "rounds": [{"start": 11.0, "end": 30.0, "cpu_s": 11.0, "n": 40}]},
+    ]
+    (row,) = embed_workers.summarise("2x1", children)
+    assert row["round"] == 1
+    assert row["n"] == 90
+    assert row["tokens"] == 180
+    assert row["wall_s"] == pytest.approx(20.0)
+    assert row["passages_per_s"] == pytest.approx(4.5)
+    assert row["per_core"] == pytest.approx(2.25)
+    assert row["per_cpu_s"] == pytest.approx(90 / 20.0)
+
+
+def test_summarise_gives_one_row_per_round() -> None:
+    child = {
+        "tokens": 10,
+        "rounds": [
+            {"start": 0.0, "end": 4.0, "cpu_s": 8.0, "n": 8},
+            {"start": 4.0, "end": 6.0, "cpu_s": 4.0, "n": 8},
+        ],
+    }
+    rows = embed_workers.summarise("1x2", [child])
+    assert [r["round"] for r in rows] == [1, 2]
+    assert [r["passages_per_s"] for r in rows] == pytest.approx([2.0, 4.0])
+    assert [r["per_core"] for r in rows] == pytest.approx([1.0, 2.0])
