@@ -27,6 +27,7 @@ import logging
 import math
 import re
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -87,17 +88,22 @@ def _proximity(terms: set[str], tokens: list[str]) -> float:
     return len(want) / best
 
 
+@cache
+def _tokens(text: str) -> list[str]:
+    return tokenize(text)
+
+
 def lexical_features(question: str, passage: str, sentence: str, title: str) -> list[float]:
-    terms = list(dict.fromkeys(tokenize(question)))
-    ptoks = tokenize(passage)
+    terms = list(dict.fromkeys(_tokens(question)))
+    ptoks = _tokens(passage)
     pset = set(ptoks)
     pairs = list(zip(terms, terms[1:]))
     ppairs = set(zip(ptoks, ptoks[1:]))
     numbers = set(_NUMBER.findall(question))
     return [
         _share(terms, pset),
-        _share(terms, set(tokenize(sentence))),
-        _share(terms, set(tokenize(title))),
+        _share(terms, set(_tokens(sentence))),
+        _share(terms, set(_tokens(title))),
         sum(p in ppairs for p in pairs) / len(pairs) if pairs else 0.0,
         _proximity(set(terms), ptoks),
         float(len(numbers)),
@@ -146,6 +152,7 @@ def extract(name: str, index_dir: Path, split: str, out: Path) -> None:
             "sentence",
             "bm25",
             "bm25_frac",
+            "coverage",
             "dense_rank",
             "bm25_rank",
             *LEXICAL,
@@ -160,6 +167,8 @@ def extract(name: str, index_dir: Path, split: str, out: Path) -> None:
         matches = sentence_matches(index.sentences, cand.query_vector, rows)
         sentence = [matches[row][0] if row in matches else float(passage[i]) for i, row in enumerate(rows)]
         frac = bm25_fractions(cand.bm25, rows)
+        # What the Retriever's rerank uses: over BM25's text (the passage with its context).
+        coverage = index.bm25.coverage(texts[qi], rows)
         rel = qrels[qid]
         for i, row in enumerate(rows):
             p = index.passages[row]
@@ -177,6 +186,7 @@ def extract(name: str, index_dir: Path, split: str, out: Path) -> None:
             cols["sentence"].append(sentence[i])
             cols["bm25"].append(0.0 if cand.bm25 is None else float(cand.bm25[row]))
             cols["bm25_frac"].append(frac[i])
+            cols["coverage"].append(coverage[i])
             cols["dense_rank"].append(rank["dense"].get(row, 0))
             cols["bm25_rank"].append(rank["bm25"].get(row, 0))
             for k, v in zip(
@@ -212,7 +222,7 @@ class Pool:
 
 def _metrics(pool: Pool, scores: np.ndarray) -> dict[str, float]:
     c = pool.c
-    r1 = r5 = mrr = ndcg = 0.0
+    r1 = r5 = mrr = ndcg = h1 = h5 = 0.0
     for qi, g in enumerate(pool.groups):
         s = scores[g]
         o = g[np.lexsort((c["pid_rank"][g], -s))]
@@ -228,11 +238,20 @@ def _metrics(pool: Pool, scores: np.ndarray) -> dict[str, float]:
         r5 += rel[:5].sum() / n
         hit = np.flatnonzero(rel[:10])
         mrr += 1.0 / (hit[0] + 1) if len(hit) else 0.0
+        h1 += float(rel[:1].any())
+        h5 += float(rel[:5].any())
         dcg = (rel[:10] / np.log2(np.arange(2, 2 + len(rel[:10])))).sum()
         idcg = (1.0 / np.log2(np.arange(2, 2 + min(n, 10)))).sum()
         ndcg += dcg / idcg
     m = len(pool.groups)
-    return {"R@1": r1 / m, "R@5": r5 / m, "MRR@10": mrr / m, "nDCG@10": ndcg / m}
+    return {
+        "R@1": r1 / m,
+        "R@5": r5 / m,
+        "MRR@10": mrr / m,
+        "nDCG@10": ndcg / m,
+        "H@1": h1 / m,
+        "H@5": h5 / m,
+    }
 
 
 def per_query(pool: Pool, values: np.ndarray, fn: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
@@ -328,6 +347,21 @@ def formulas() -> dict[str, Callable[[Pool], np.ndarray]]:
     ):
         for wt in ws:
             f[f"weighted + {wt}*{feat}"] = lambda p, feat=feat, wt=wt: base_weighted(p) + wt * p.c[feat]
+    for wt in (0.02, 0.15, 0.2):
+        f[f"weighted + {wt}*cover"] = lambda p, wt=wt: base_weighted(p) + wt * p.c["cover"]
+    # Term coverage over BM25's text (passage + its context), as the Retriever computes it.
+    for wt in (0.05, 0.1, 0.15, 0.2, 0.25):
+        f[f"weighted + {wt}*coverage"] = lambda p, wt=wt: base_weighted(p) + wt * p.c["coverage"]
+    for a, w, wt in ((0.4, 0.1, 0.1), (0.4, 0.15, 0.1), (0.4, 0.3, 0.1), (0.3, 0.2, 0.1), (0.5, 0.2, 0.1)):
+        f[f"weighted a={a} w={w} + {wt}*cover"] = lambda p, a=a, w=w, wt=wt: (
+            base_weighted(p, a, w) + wt * p.c["cover"]
+        )
+    f["weighted + 0.05*phrase + 0.05*cover"] = lambda p: (
+        base_weighted(p) + 0.05 * p.c["phrase"] + 0.05 * p.c["cover"]
+    )
+    f["weighted + 0.05*sent_cover + 0.05*cover"] = lambda p: (
+        base_weighted(p) + 0.05 * p.c["sent_cover"] + 0.05 * p.c["cover"]
+    )
     # Passage-length prior.
     for wt in (0.01, 0.02):
         f[f"weighted + {wt}*log(length)"] = lambda p, wt=wt: base_weighted(p) + wt * np.log1p(p.c["length"])
@@ -359,6 +393,10 @@ def evaluate(pools: list[Pool], only: list[str] | None = None) -> None:
         rows.append((worst, f"| {fname} | " + " | ".join(cells) + f" | {worst:+.3f} |"))
     for _, line in rows:
         print(line)
+    print("\nvalidation (compare with qa eval on the same split):")
+    for fname in ("hybrid-rrf", "hybrid (weighted a=.4 w=.2)"):
+        for n in names:
+            print(fname, n, {m: round(v, 4) for m, v in results[fname][n].items()})
     print("\nranked by worst-collection Δ (MRR@10; SciFact nDCG@10) vs hybrid-rrf:")
     for _, line in sorted(rows, key=lambda x: -x[0])[:12]:
         print(line)

@@ -79,6 +79,24 @@ class BM25Index:
             return None
         return self._model.get_scores_from_ids(ids)
 
+    def coverage(self, query: str, rows: Sequence[int]) -> np.ndarray:
+        """Share of the question's distinct terms that occur in each of `rows` (float64, 0..1).
+
+        Terms are `tokenize`'s (stop words removed, stemmed); a term the index has never
+        seen counts in the denominator and matches no row. All zeros when the question
+        has no term.
+        """
+        out = np.zeros(len(rows), dtype=np.float64)
+        terms = list(dict.fromkeys(tokenize(query)))
+        if not terms or self.size == 0 or not len(rows):
+            return out
+        sparse = self._model.scores
+        indptr, indices = sparse["indptr"], sparse["indices"]
+        wanted = np.asarray(rows, dtype=np.int64)
+        for term in self._model.get_tokens_ids(terms):
+            out += np.isin(wanted, indices[indptr[term] : indptr[term + 1]])
+        return out / len(terms)
+
     def search(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-n (scores, rows) for one query, best first; rows with score 0 are dropped."""
         scores = self.scores(query)

@@ -15,6 +15,8 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
     "dense": {"mode": "dense"},
     "bm25": {"mode": "bm25"},
     "hybrid": {"mode": "hybrid"},  # the product default: reranked when the index has sentence vectors
+    # The reranker before issue #13: the same weighted sum without the term-coverage signal.
+    "hybrid-weighted": {"mode": "hybrid", "coverage_weight": 0.0},
     "hybrid-rrf": {"mode": "hybrid", "rerank": False},  # plain reciprocal rank fusion
 }
 

@@ -47,11 +47,12 @@ class Plan:
 
 @dataclass(frozen=True)
 class Weights:
-    """The retriever's fusion weights: passage vs best-sentence cosine, BM25, the RRF constant."""
+    """The retriever's fusion weights: passage vs best-sentence cosine, BM25, term coverage, the RRF constant."""
 
     dense: float
     bm25: float
     rrf_k: int
+    coverage: float = 0.0
 
 
 def rank_candidates(
@@ -132,7 +133,10 @@ def _rerank(
     mode: RetrievalMode,
     weights: Weights,
 ) -> RerankSignals:
-    """The weighted rerank of `rows` and the passage and sentence cosines it used."""
+    """The rerank of `rows` and the passage and sentence cosines (and term coverage) it used.
+
+    BM25 and term coverage are lexical signals: a dense-only rerank uses neither.
+    """
     if found.query_vector is None:
         raise ValueError("reranking needs the question vector")
     passage = passage_cosines(index, found.query_vector, rows)
@@ -140,11 +144,17 @@ def _rerank(
         [matches[row][0] if row in matches else float(passage[i]) for i, row in enumerate(rows)],
         dtype=np.float64,
     )
+    lexical = mode is not RetrievalMode.DENSE
+    coverage = (
+        index.bm25.coverage(found.question, rows) if lexical and weights.coverage and found.question else None
+    )
     scores = rerank_scores(
         passage,
         sentence,
         bm25_fractions(found.bm25, rows),
         dense_weight=weights.dense,
-        bm25_weight=weights.bm25 if mode is not RetrievalMode.DENSE else 0.0,
+        bm25_weight=weights.bm25 if lexical else 0.0,
+        coverage=coverage,
+        coverage_weight=weights.coverage,
     )
-    return RerankSignals(rows=rows, passage=passage, sentence=sentence, rerank=scores)
+    return RerankSignals(rows=rows, passage=passage, sentence=sentence, rerank=scores, coverage=coverage)

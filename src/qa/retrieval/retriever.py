@@ -29,7 +29,7 @@ from qa.retrieval.ranking import Plan, Weights, rank_candidates
 from qa.storage import CURRENT, IndexStore
 from qa.types import Answer, Hit
 
-__all__ = ["BM25_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Retriever"]
+__all__ = ["BM25_WEIGHT", "COVERAGE_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Retriever"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,9 @@ logger = logging.getLogger(__name__)
 # of four collections pooled, eval/scripts/abstention.py --fit, issue #13).
 DENSE_WEIGHT = 0.4
 BM25_WEIGHT = 0.2
+# Weight of the share of question terms found in the passage (issue #13: chosen on the
+# train splits of four collections by the worst one, eval/scripts/ranking.py).
+COVERAGE_WEIGHT = 0.15
 DEFAULT_THRESHOLD: float | None = 0.32
 
 
@@ -55,6 +58,8 @@ class Retriever:
             when the index holds sentence vectors).
         dense_weight: weight of the passage cosine against the best-sentence cosine.
         bm25_weight: weight of the BM25 score divided by the query's best BM25 score.
+        coverage_weight: weight of the share of the question's terms found in the
+            passage (0: the weighted rerank of the earlier default, `hybrid-weighted`).
         threshold: abstain when the best sentence cosine is below it (None: never).
         followup_rule: when a question with history does not stand alone.
         context_weights: how much of the earlier turns a follow-up is searched with.
@@ -72,6 +77,7 @@ class Retriever:
         rerank: bool | None = None,
         dense_weight: float = DENSE_WEIGHT,
         bm25_weight: float = BM25_WEIGHT,
+        coverage_weight: float = COVERAGE_WEIGHT,
         threshold: float | None = DEFAULT_THRESHOLD,
         followup_rule: FollowupRule = DEFAULT_RULE,
         context_weights: ContextWeights = DEFAULT_WEIGHTS,
@@ -84,6 +90,7 @@ class Retriever:
         self.rerank = rerank
         self.dense_weight = dense_weight
         self.bm25_weight = bm25_weight
+        self.coverage_weight = coverage_weight
         self.threshold = threshold
         self.followup_rule = followup_rule
         self.context_weights = context_weights
@@ -290,7 +297,9 @@ class Retriever:
             contexts=contexts,
             allowed=allowed,
         )
-        weights = Weights(dense=self.dense_weight, bm25=self.bm25_weight, rrf_k=self.rrf_k)
+        weights = Weights(
+            dense=self.dense_weight, bm25=self.bm25_weight, rrf_k=self.rrf_k, coverage=self.coverage_weight
+        )
         return [
             rank_candidates(index, candidates, plan, weights, embedder=lambda: self.embedder)
             for candidates in found
