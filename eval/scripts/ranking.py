@@ -402,6 +402,30 @@ def evaluate(pools: list[Pool], only: list[str] | None = None) -> None:
         print(line)
 
 
+def latency(index_dir: Path, questions: list[str], weights: list[float], repeats: int) -> None:
+    """Median `ask(k=5)` latency (ms) per coverage weight, the weights interleaved per question."""
+    import time
+
+    base = Retriever.open(index_dir)
+    rs = {
+        w: Retriever(base.index, embedder=base.embedder, threshold=base.threshold, coverage_weight=w)
+        for w in weights
+    }
+    for r in rs.values():
+        r.ask(questions[0], k=5)  # warm up
+    times: dict[float, list[float]] = {w: [] for w in weights}
+    for _ in range(repeats):
+        for q in questions:
+            for w, r in rs.items():
+                t0 = time.perf_counter()
+                r.ask(q, k=5)
+                times[w].append((time.perf_counter() - t0) * 1000)
+    for w, t in times.items():
+        print(
+            f"{index_dir}: coverage_weight={w}: p50 {np.percentile(t, 50):.2f} ms, p95 {np.percentile(t, 95):.2f} ms (n={len(t)})"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -413,6 +437,11 @@ def main() -> None:
     ev.add_argument("--pools", type=Path, required=True)
     ev.add_argument("--split", default="train", choices=("train", "test"))
     ev.add_argument("--only", nargs="*")
+    la = sub.add_parser("latency")
+    la.add_argument("--index", type=Path, required=True)
+    la.add_argument("--name", required=True, help="collection name (its train questions are asked)")
+    la.add_argument("--weights", type=float, nargs="+", default=[0.0, 0.15])
+    la.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.cmd == "extract":
@@ -420,6 +449,10 @@ def main() -> None:
         for spec in args.collection:
             name, path = spec.split("=", 1)
             extract(name, Path(path), args.split, args.out)
+    elif args.cmd == "latency":
+        retriever = Retriever.open(args.index, threshold=None)
+        queries, _ = relevant(args.name, "train", retriever)
+        latency(args.index, [queries[q] for q in sorted(queries)], args.weights, args.repeats)
     else:
         pools = [Pool(p) for p in sorted(args.pools.glob(f"*-{args.split}.npz"))]
         evaluate(pools, args.only)
