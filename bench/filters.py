@@ -4,7 +4,7 @@ For each store size and share of allowed rows, the median latency per question o
 `filtered_dense_candidates` on both of its paths (the exact one forced by a huge
 `EXACT_FILTER_ROWS`, the deep one by 0 rows and 0 share), the unfiltered store search for reference, and
 the deep path's recall@depth against the exact one. Vectors are generated as in
-bench/scale.py (topic-like 384-d unit vectors); the store is FAISS flat, or IVF-SQ8
+bench/scale_components.py (topic-like 384-d unit vectors); the store is FAISS flat, or IVF-SQ8
 with `--kind ivfsq8`. The allowed rows are whole random "documents" of 20 rows.
 
 Run: `.venv/bin/python bench/filters.py [--sizes 100000,1000000] [--shares 0.001,0.01,0.1,0.5]`.
@@ -23,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from scale import generate  # noqa: E402
+from scale_components import generate  # noqa: E402
 
 from qa.retrieval import candidates  # noqa: E402
 from qa.stores.faiss import FaissStore  # noqa: E402

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
             body = bench_indexing(backends=backends, limit=1200 if args.quick else None)
             write_section("Indexing throughput (SciFact)", body)
         elif name == "scale":
-            from scale import bench_scale
+            from scale_components import bench_scale
 
             sizes = [10_000, 100_000] if args.quick else [10_000, 100_000, 1_000_000]
             write_section("Search at scale", bench_scale(sizes=sizes))

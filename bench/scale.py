@@ -1,232 +1,349 @@
-"""Search latency and memory at 10k / 100k / 1M passages: FAISS (auto index type), BM25, hybrid.
+"""A real snapshot at 100k / 1M (/ 10M) passages through `build_index`, searched with the default.
 
-Vectors are generated, topic-like 384-d unit vectors (each near one of n/100 random
-centres, cosine ~0.7 to it); queries are drawn the same way. BM25 indexes a real text
-sample (SciFact abstracts) replicated to the size; queries are SciFact claims.
-Query embedding uses the real model (the default backend).
+For each size it builds an index with `qa.indexing.build_index` from generated documents
+(each a title and paragraphs of sentences drawn at random from SciFact abstracts, so BM25
+sees a real vocabulary), then opens it in a fresh process and asks questions with the
+**default configuration**: hybrid candidates, sentence rerank, highlights and the
+abstention cut-off (`Retriever(index).ask`).
 
-Run: `.venv/bin/python bench/scale.py [--sizes 10000,100000,1000000]`.
+The encoder is the one slow part (57 passages/s here: 1M passages would take five hours),
+so the documents' vectors are generated: `SyntheticEmbedder` gives each passage and sentence
+a topic-like unit vector (near one of n/100 random centres) and splits words at whitespace
+for chunking. It reports the real model's name and fingerprint, so the opened index embeds
+the questions with the real model (the default backend), included in every timing.
+
+Measured per size, each in its own process:
+- build: seconds and peak RSS of `build_index` (synthetic vectors; chunking, sentence
+  tables, BM25, the FAISS store (`auto`: IVF-SQ8 from 200k), writing the snapshot);
+- open: `Index.load` in a fresh process with the snapshot's pages evicted from the page
+  cache first (cold) and again (warm), RSS after it;
+- ask: warm p50 / p95 of `Retriever.ask` over 200 SciFact claims, RSS after them;
+- baseline, same run: the same snapshot rewritten as format 4 (passages.jsonl and
+  documents.jsonl, what qa wrote before the columnar tables) and opened the same way.
+
+Run: `.venv/bin/python bench/scale.py --sizes 100000,1000000` (writes `## Scale` of
+docs/BENCHMARKS.md; snapshots under --work, removed unless --keep).
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import logging
+import os
+import re
+import resource
+import shutil
+import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import SCIFACT, machine, ms, percentile, rss_mb, table, write_section  # noqa: E402
+from common import ENV, ROOT, SCIFACT, machine, percentile, rss_mb, table, write_section  # noqa: E402
 
 logger = logging.getLogger("bench.scale")
 DIM = 384
+WORDS_PER_PARAGRAPH = 90  # one paragraph ~ one passage (max_tokens 192, whitespace words here)
 
 
-def generate(n: int, *, queries: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(seed)
-    centres = rng.standard_normal((max(1, n // 100), DIM)).astype(np.float32)
-    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+class SyntheticEmbedder:
+    """Generated topic-like vectors under the real model's identity (see the module doc)."""
 
-    def draw(m: int) -> np.ndarray:
-        out = np.empty((m, DIM), np.float32)
-        for i in range(0, m, 100_000):  # in blocks: bounded temporary memory
-            j = min(m, i + 100_000)
-            x = centres[rng.integers(0, len(centres), j - i)]
-            x += rng.standard_normal((j - i, DIM)).astype(np.float32) / np.sqrt(DIM)
-            out[i:j] = x / np.linalg.norm(x, axis=1, keepdims=True)
-        return out
+    def __init__(self, n_topics: int, seed: int = 0) -> None:
+        from qa.embedding import DEFAULT_BACKEND
+        from qa.embedding.models import model_fingerprint, resolve_model
 
-    return draw(n), draw(queries)
+        self.name, folder = resolve_model(None)
+        self._fingerprint = model_fingerprint(folder)
+        self.backend = DEFAULT_BACKEND
+        self.dimension = DIM
+        self.max_tokens = 256
+        rng = np.random.default_rng(seed)
+        self._centres = rng.standard_normal((max(1, n_topics), DIM)).astype(np.float32)
+        self._centres /= np.linalg.norm(self._centres, axis=1, keepdims=True)
+        self._rng = rng
+
+    def fingerprint(self) -> str:
+        return self._fingerprint
+
+    def token_spans(self, text: str) -> list[tuple[int, int]]:
+        return [m.span() for m in re.finditer(r"\S+", text)]
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def _draw(self, m: int) -> np.ndarray:
+        x = self._centres[self._rng.integers(0, len(self._centres), m)]
+        x = x + self._rng.standard_normal((m, DIM)).astype(np.float32) / np.sqrt(DIM)
+        return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+    def embed(self, texts: Sequence[str], *, show_progress: bool = False) -> np.ndarray:
+        return self._draw(len(texts))
+
+    def embed_pieces(
+        self, texts: Sequence[Sequence[str]], *, show_progress: bool = False
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        return self._draw(len(texts)), [self._draw(len(p)) for p in texts]
 
 
-def scifact_texts() -> tuple[list[str], list[str]]:
-    texts, claims = [], []
+def sentence_pool(limit: int = 60_000) -> list[str]:
+    out: list[str] = []
     with (SCIFACT / "corpus.jsonl").open(encoding="utf-8") as f:
         for line in f:
-            row = json.loads(line)
-            texts.append(f"{row['title']}\n{row['text']}")
-    with (SCIFACT / "queries.jsonl").open(encoding="utf-8") as f:
-        claims = [json.loads(line)["text"] for line in f]
-    return texts, claims
+            text = json.loads(line)["text"]
+            out.extend(s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.split()) >= 5)
+            if len(out) >= limit:
+                break
+    return out
 
 
-def lat_stats(values: list[float]) -> str:
-    return f"{ms(percentile(values, 50))} / {ms(percentile(values, 95))}"
+def documents(n_passages: int, *, per_doc: int = 10, seed: int = 1):
+    """Generated documents: `per_doc` paragraphs of ~90 words each, ~n_passages in all."""
+    from qa.types import Document
+
+    pool = sentence_pool()
+    lengths = np.array([len(s.split()) for s in pool])
+    rng = np.random.default_rng(seed)
+    n_docs = max(1, n_passages // per_doc)
+    for d in range(n_docs):
+        paragraphs = []
+        for _ in range(per_doc):
+            picked, words = [], 0
+            while words < WORDS_PER_PARAGRAPH:
+                i = int(rng.integers(0, len(pool)))
+                picked.append(pool[i])
+                words += int(lengths[i])
+            paragraphs.append(" ".join(picked))
+        title = f"Synthetic document {d:07d}"
+        text = title + "\n\n" + "\n\n".join(paragraphs) + "\n"
+        yield Document(
+            doc_id=f"d{d // 1000:04d}/doc{d:07d}.txt",
+            title=title,
+            text=text,
+            sha256=f"{d:064x}",
+            size=len(text.encode()),
+            fmt="txt",
+        )
 
 
-def bench_size(n: int, embedder, texts: list[str], claims: list[str], *, nq: int = 200) -> dict:
-    from qa.lexical import BM25Index, tokenize
-    from qa.retrieval.scoring import rrf
-    from qa.stores import exact_search, recall_at_k
-    from qa.stores.faiss import FaissStore, choose_index_type
+def ask_rss_split_mb() -> dict:
+    """RSS split as the kernel counts it: anonymous (the process's own memory) and file
+    (pages of memory-mapped snapshot files, shared with the page cache and reclaimable)."""
+    out = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("RssAnon", "RssFile"):
+            out[f"ask_{key[3:].lower()}_mb"] = int(value.split()[0]) / 1024
+    return out
 
-    res: dict = {"n": n}
-    vectors, queries = generate(n, queries=nq)
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def do_build(n: int, folder: Path) -> dict:
+    from qa.indexing import build_index
+
+    t0 = time.perf_counter()
+    docs = list(documents(n))
+    gen_s = time.perf_counter() - t0
+    embedder = SyntheticEmbedder(n_topics=n // 100)
+    t0 = time.perf_counter()
+    report = build_index(None, folder, documents=docs, embedder=embedder)
+    return {
+        "passages": report.passages,
+        "documents": len(docs),
+        "generate_s": gen_s,
+        "build_s": time.perf_counter() - t0,
+        "build_peak_rss_mb": peak_rss_mb(),
+    }
+
+
+def evict(folder: Path) -> None:
+    """Drop a folder's files from the page cache (POSIX_FADV_DONTNEED), for a cold open."""
+    for p in folder.rglob("*"):
+        if p.is_file():
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def do_open(folder: Path, *, questions: int, cold: bool) -> dict:
+    from qa.index import Index
+    from qa.storage import IndexStore
+
+    if cold:
+        evict(Path(folder))
     rss0 = rss_mb()
     t0 = time.perf_counter()
-    index = FaissStore.create(vectors, kind="auto")
-    res["kind"] = index.describe()
-    res["faiss_build_s"] = time.perf_counter() - t0
-    res["faiss_mb"] = index.memory_bytes() / 2**20
-    # Recall of the auto choice against exact search (1.0 by construction for flat).
-    _, exact = (
-        exact_search(vectors, queries[:100], 10) if n <= 100_000 else _flat_topk(vectors, queries[:100])
+    index = Index.load(folder)
+    res = {"open_s": time.perf_counter() - t0, "open_rss_mb": rss_mb(), "base_rss_mb": rss0}
+    res["store"] = index.manifest.store.params.get("type")
+    res["format"] = index.manifest.format
+    res["on_disk_mb"] = (
+        sum(p.stat().st_size for p in IndexStore(folder).current().rglob("*") if p.is_file()) / 2**20
     )
-    _, found = index.search(queries[:100], 10)
-    res["recall"] = recall_at_k(found, exact, 10)
-    if choose_index_type(n) is choose_index_type(0):
-        # Below the threshold also measure the compressed type, to show what `auto` avoids.
-        comp = FaissStore.create(vectors, kind="ivfsq8")
-        res["recall_ivfsq8"] = recall_at_k(comp.search(queries[:100], 10)[1], exact, 10)
-        res["ivfsq8_mb"] = comp.memory_bytes() / 2**20
-        del comp
-    del vectors
-    gc.collect()
+    if questions:
+        from qa.retrieval import Retriever
 
-    # Warm single-query latency without and with query embedding.
-    for q in queries[:10]:
-        index.search(q[None], 100)
-    res["faiss_lat"] = [_time(lambda q=q: index.search(q[None], 100)) for q in queries]
-    questions = [claims[i % len(claims)] for i in range(nq)]
-    embedder.embed(questions[:5])
-    res["dense_lat"] = [_time(lambda s=s: index.search(embedder.embed([s]), 100)) for s in questions]
-    t0 = time.perf_counter()
-    index.search(queries, 100)
-    res["faiss_qps"] = len(queries) / (time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    index.search(embedder.embed(questions), 100)
-    res["dense_qps"] = len(questions) / (time.perf_counter() - t0)
-
-    # BM25 over the real sample replicated to n passages. Tokenised once per unique
-    # text (replicas tokenise identically); tokenisation speed is reported separately.
-    import bm25s
-
-    t0 = time.perf_counter()
-    toks = [tokenize(t) or [""] for t in texts]
-    res["tokenize_tps"] = len(texts) / (time.perf_counter() - t0)
-    corpus = [toks[i % len(toks)] for i in range(n)]
-    t0 = time.perf_counter()
-    model = bm25s.BM25(k1=1.2, b=0.75)
-    model.index(corpus, show_progress=False)
-    res["bm25_build_s"] = time.perf_counter() - t0
-    del corpus
-    gc.collect()
-    res["bm25_mb"] = sum(a.nbytes for a in model.scores.values() if hasattr(a, "nbytes")) / 2**20
-    bm25 = BM25Index(model)
-    for s in questions[:5]:
-        bm25.search(s, 100)
-    res["bm25_lat"] = [_time(lambda s=s: bm25.search(s, 100)) for s in questions]
-
-    # Hybrid core: embed + FAISS + BM25 + RRF (Hit objects are k-bounded, not size-bound).
-    def hybrid(s: str) -> None:
-        _, rows = index.search(embedder.embed([s]), 100)
-        _, lrows = bm25.search(s, 100)
-        rrf({"dense": rows[0][rows[0] >= 0].tolist(), "bm25": lrows.tolist()})
-
-    res["hybrid_lat"] = [_time(lambda s=s: hybrid(s)) for s in questions]
-    res["rss_delta_mb"] = rss_mb() - rss0
-    logger.warning("n=%d: %s", n, {k: v for k, v in res.items() if not isinstance(v, list)})
+        with (SCIFACT / "queries.jsonl").open(encoding="utf-8") as f:
+            claims = [json.loads(line)["text"] for line in f][: questions + 10]
+        retriever = Retriever(index)  # the default configuration
+        t0 = time.perf_counter()
+        retriever.ask(claims[0])
+        res["first_ask_s"] = time.perf_counter() - t0
+        for q in claims[1:10]:
+            retriever.ask(q)
+        lat, answered = [], 0
+        for q in claims[10:]:
+            t0 = time.perf_counter()
+            answer = retriever.ask(q)
+            lat.append(time.perf_counter() - t0)
+            answered += answer.answered
+            assert answer.hits and all(h.highlights for h in answer.hits[:1])
+        res.update(p50_ms=percentile(lat, 50) * 1000, p95_ms=percentile(lat, 95) * 1000, asked=len(lat))
+        res["answered"] = answered
+        res["ask_rss_mb"] = rss_mb()
+        res.update(ask_rss_split_mb())
     return res
 
 
-def _flat_topk(vectors: np.ndarray, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Exact top-10 with FAISS's flat scan (faster than NumPy's sort at 1M)."""
-    import faiss
+def downgrade(src: Path, dst: Path) -> None:
+    """Copy a snapshot and rewrite its tables as format 4 JSON lines (what older qa wrote)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from conftest import downgrade_to_jsonl
+    from qa.storage import IndexStore
 
-    flat = faiss.IndexFlatIP(vectors.shape[1])
-    flat.add(vectors)
-    return flat.search(queries, 10)
-
-
-def _time(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+    shutil.copytree(src, dst)
+    downgrade_to_jsonl(IndexStore(dst).current(), 4)
 
 
-def bench_scale(*, sizes: list[int]) -> str:
-    from qa.embedding import load_embedder, resolve_backend
+def child(args: list[str], timeout: float) -> dict:
+    cmd = [sys.executable, __file__, *args]
+    proc = subprocess.run(cmd, env={**os.environ, **ENV}, capture_output=True, text=True, timeout=timeout)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
-    embedder = load_embedder(None)
-    texts, claims = scifact_texts()
-    rows, bm_rows = [], []
-    for n in sizes:
-        r = bench_size(n, embedder, texts, claims)
-        kind = r["kind"]["type"] + (
-            f" (nlist {r['kind']['nlist']}, nprobe {r['kind']['nprobe']})" if "nlist" in r["kind"] else ""
-        )
-        extra = (
-            f"; ivfsq8 would be {r['recall_ivfsq8']:.3f} / {r['ivfsq8_mb']:.0f} MB"
-            if "recall_ivfsq8" in r
-            else ""
-        )
+
+def run_size(n: int, work: Path, *, questions: int, keep: bool, reuse: bool = False) -> dict:
+    folder = work / f"n{n}"
+    if not reuse:
+        shutil.rmtree(folder, ignore_errors=True)
+    res: dict = {"n": n}
+    logger.info("building %d passages in %s", n, folder)
+    built = work / f"n{n}.build.json"
+    if reuse and built.exists() and folder.exists():
+        res["build"] = json.loads(built.read_text())  # an earlier `--build` (untimed beside others)
+    else:
+        res["build"] = child(["--build", str(n), "--dir", str(folder)], timeout=4 * 3600)
+        built.write_text(json.dumps(res["build"]))
+    logger.info("built: %s", res["build"])
+    res["cold"] = child(["--open", str(folder), "--questions", str(questions), "--cold"], timeout=3600)
+    res["warm"] = child(["--open", str(folder), "--questions", "0"], timeout=3600)
+    logger.info("format 5: %s / %s", res["cold"], res["warm"])
+    legacy = work / f"n{n}-format4"
+    shutil.rmtree(legacy, ignore_errors=True)
+    downgrade(folder, legacy)
+    res["f4_cold"] = child(["--open", str(legacy), "--questions", "0", "--cold"], timeout=3600)
+    res["f4_warm"] = child(["--open", str(legacy), "--questions", "0"], timeout=3600)
+    logger.info("format 4: %s / %s", res["f4_cold"], res["f4_warm"])
+    shutil.rmtree(legacy, ignore_errors=True)
+    if not keep:
+        shutil.rmtree(folder, ignore_errors=True)
+    return res
+
+
+def markdown(results: list[dict], command: str) -> str:
+    rows = []
+    for r in results:
+        b, c, w, c4, w4 = r["build"], r["cold"], r["warm"], r["f4_cold"], r["f4_warm"]
         rows.append(
             [
-                f"{n:,}",
-                kind,
-                f"{r['faiss_build_s']:.1f} s",
-                f"{r['faiss_mb']:.0f} MB",
-                f"{r['recall']:.3f}{extra}",
-                lat_stats(r["faiss_lat"]),
-                lat_stats(r["dense_lat"]),
-                lat_stats(r["hybrid_lat"]),
-                f"{r['faiss_qps']:,.0f} / {r['dense_qps']:,.0f}",
+                f"{b['passages']:,}",
+                f"{b['documents']:,}",
+                c["store"],
+                f"{c['on_disk_mb']:,.0f} MB",
+                f"{b['build_s']:,.0f} s / {b['build_peak_rss_mb'] / 1024:.1f} GB",
+                f"{c['open_s']:.2f} s / {w['open_s']:.2f} s",
+                f"{c4['open_s']:.2f} s / {w4['open_s']:.2f} s ({c4['open_s'] / c['open_s']:.0f}x)",
+                f"{c['open_rss_mb']:,.0f} MB (format 4: {c4['open_rss_mb']:,.0f} MB)",
+                f"{c['p50_ms']:.1f} / {c['p95_ms']:.1f} ms",
+                f"{c['ask_rss_mb']:,.0f} MB",
             ]
         )
-        bm_rows.append(
-            [
-                f"{n:,}",
-                f"{r['bm25_build_s']:.1f} s (+ tokenising at {r['tokenize_tps']:,.0f} texts/s)",
-                f"{r['bm25_mb']:.0f} MB",
-                lat_stats(r["bm25_lat"]),
-                f"{r['rss_delta_mb']:.0f} MB",
-            ]
-        )
-        gc.collect()
+    head = [
+        "passages",
+        "documents",
+        "store",
+        "on disk",
+        "build (synthetic vectors) / peak RSS",
+        "open cold / warm",
+        "format 4 open cold / warm (ratio)",
+        "RSS after open",
+        "default ask p50 / p95",
+        "RSS after 200 asks",
+    ]
     return (
         f"Machine: {machine()}.\n\n"
-        "Vectors: generated 384-d unit vectors around n/100 random topic centres; queries drawn "
-        "the same way (recall) or real SciFact claims embedded by the model "
-        f"({resolve_backend(None)} backend). Latencies are p50 / p95 over 200 single-query "
-        "searches, warm, depth 100. `auto` is exact (flat) below 200,000 passages and IVF-SQ8 above. "
-        f"Command: `.venv/bin/python bench/scale.py --sizes {','.join(map(str, sizes))}`.\n\n"
-        + table(
-            [
-                "passages",
-                "auto index type",
-                "build",
-                "FAISS memory",
-                "recall@10 vs exact",
-                "FAISS search (no embedding)",
-                "embed + FAISS",
-                "hybrid (embed + FAISS + BM25 + RRF)",
-                "batch q/s (no embedding / with)",
-            ],
-            rows,
-        )
-        + "\n\nBM25 (bm25s sparse index, the SciFact sample replicated):\n\n"
-        + table(["passages", "build", "index memory", "search p50 / p95", "process RSS growth"], bm_rows)
+        "A real snapshot built with `build_index` (generated documents of SciFact sentences, "
+        "synthetic passage and sentence vectors, whitespace words for chunking), opened in a "
+        "fresh process; `ask` is the default configuration (hybrid, sentence rerank, highlights, "
+        "abstention) with the real model embedding each question (default backend), 200 SciFact "
+        "claims after 10 warm-up questions. Cold = the snapshot's pages evicted from the page cache "
+        "first. Format 4 = the same snapshot with JSON-lines tables (the layout before this change), "
+        "opened the same way in the same run; RSS after open excludes the model (loaded by the first "
+        f"question). Command: `{command}`.\n\n" + table(head, rows)
     )
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--sizes", default="10000,100000,1000000")
-    p.add_argument("--no-write", action="store_true")
-    args = p.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
-    body = bench_scale(sizes=[int(s) for s in args.sizes.split(",")])
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", default="100000,1000000")
+    p.add_argument("--questions", type=int, default=200)
+    p.add_argument("--work", default="/tmp/qa-scale")
+    p.add_argument("--keep", action="store_true", help="keep the built snapshots")
+    p.add_argument(
+        "--reuse",
+        action="store_true",
+        help="reuse a snapshot built earlier in --work (`--build N --dir WORK/nN`)",
+    )
+    p.add_argument("--no-write", action="store_true", help="do not write docs/BENCHMARKS.md")
+    p.add_argument("--build", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--open", default=None, help=argparse.SUPPRESS)
+    p.add_argument("--cold", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--dir", default=None, help=argparse.SUPPRESS)
+    args = p.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("qa").setLevel(logging.WARNING)
+    if args.build:
+        res = do_build(args.build, Path(args.dir))
+        (Path(args.dir).parent / f"n{args.build}.build.json").write_text(json.dumps(res))
+        print(json.dumps(res))
+        return
+    if args.open:
+        print(json.dumps(do_open(Path(args.open), questions=args.questions, cold=args.cold)))
+        return
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    results = []
+    for n in (int(s) for s in args.sizes.split(",")):
+        results.append(run_size(n, work, questions=args.questions, keep=args.keep, reuse=args.reuse))
+        (work / "results.json").write_text(json.dumps(results, indent=1))
+    command = ".venv/bin/python bench/scale.py --sizes " + args.sizes
+    body = markdown(results, command)
     print(body)
     if not args.no_write:
-        write_section("Search at scale", body)
-    return 0
+        write_section("Scale (issue 12)", body)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -8,7 +8,7 @@ depth), recall@10 against exact search (`qa.stores.exact_search`), and memory. F
 Milvus the same single queries are also timed with the raw `MilvusClient.search`
 (no `output_fields`, no result conversion), to show what the seam adds.
 
-Data: bench/scale.py's generated topic-clustered 384-d unit vectors (n/100 centres),
+Data: bench/scale_components.py's generated topic-clustered 384-d unit vectors (n/100 centres),
 queries drawn the same way; the exact top-10 is computed once per size and cached.
 
 Each (store, kind, size) runs in a child process of its own, so its peak RSS is its
@@ -43,7 +43,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from common import machine, percentile, rss_mb, table  # noqa: E402
-from scale import generate  # noqa: E402
+from scale_components import generate  # noqa: E402
 
 logger = logging.getLogger("bench.stores")
 OUT = Path("/tmp/qa-stores")
@@ -123,32 +123,47 @@ def measure(
         res[f"k{k}"] = _stats(lat)
     res["recall_at_10"] = recall_at_k(found, exact, 10)
     if STORE_NAME[store] == "milvus":
-        res.update(_raw_client(index, queries))
+        res.update(_raw_client(index, queries, exact))
         with contextlib.suppress(Exception):  # frees the server's memory for the next kind
             index._client.drop_collection(index.collection)
     index.close()
     return res
 
 
-def _raw_client(index, queries: np.ndarray) -> dict[str, Any]:
-    """The same single queries with pymilvus directly (no output_fields, no conversion)."""
+# Consistency levels timed with the raw client besides the store's own (Strong): a
+# Milvus 2.3 server makes a Strong read wait for the next time tick (200 ms by default).
+RAW_LEVELS = ("Strong", "Bounded", "Eventually")
+
+
+def _raw_client(index, queries: np.ndarray, exact: np.ndarray) -> dict[str, Any]:
+    """The same single queries with pymilvus directly (no output_fields, no conversion),
+    at k=10 and k=100 with the store's consistency level, and at k=10 with the others
+    (with their recall@10, to show whether a weaker level misses rows after the build)."""
+    from qa.stores import recall_at_k
+
     client = index._client
     params = index._search_params(100)
-    out = {}
-    for k in DEPTHS:
-        lat = [
-            _time(
-                lambda q=q, k=k: client.search(
+    out: dict[str, Any] = {}
+    for level in RAW_LEVELS:
+        for k in DEPTHS if level == "Strong" else (10,):
+            lat = []
+            found = np.full((len(queries), 10), -1, np.int64)
+            for i, q in enumerate(queries):
+                t = time.perf_counter()
+                hits = client.search(
                     index.collection,
                     data=[q.tolist()],
                     limit=k,
                     search_params=params,
-                    consistency_level="Strong",
-                )
-            )
-            for q in queries
-        ]
-        out[f"raw_k{k}"] = _stats(lat)
+                    consistency_level=level,
+                )[0]
+                lat.append(time.perf_counter() - t)
+                ids = [int(h["id"]) for h in hits][:10]
+                found[i, : len(ids)] = ids
+            key = f"raw_k{k}" if level == "Strong" else f"raw_{level.lower()}_k{k}"
+            out[key] = _stats(lat)
+            if level != "Strong":
+                out[key]["recall_at_10"] = recall_at_k(found, exact, 10)
     return out
 
 
@@ -196,6 +211,7 @@ def _server(enabled: bool) -> Iterator[Any]:
     )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # @dataclass looks its module up in sys.modules
     spec.loader.exec_module(module)
     milvus_server, unavailable = module.milvus_server, module.unavailable
     reason = unavailable()
@@ -270,7 +286,7 @@ def markdown(results: list[dict[str, Any]]) -> str:
     for r in sorted(results, key=lambda r: (r["n"], list(label).index(r["store"]), r["kind"])):
         name = f"{label[r['store']]} {r['kind']}"
         if "error" in r:
-            rows.append([f"{r['n']:,}", name, f"not measured: {r['error']}", *[""] * 7])
+            rows.append([f"{r['n']:,}", name, f"not measured: {r['error']}", *[""] * 8])
             continue
         desc = r.get("describe", {})
         kind = desc.get("milvus_index") or desc.get("type", r["kind"])
@@ -281,7 +297,13 @@ def markdown(results: list[dict[str, Any]]) -> str:
             phases = f" (insert {r['insert_s']:.1f}, flush {r['flush_s']:.1f}, index {r['index_wait_s']:.1f}, load {r['load_s']:.1f})"
         raw = ""
         if "raw_k10" in r:
-            raw = f" (raw {r['raw_k10']['p50_ms']:.1f} / {r['raw_k100']['p50_ms']:.1f})"
+            raw = f"{r['raw_k10']['p50_ms']:.1f} / {r['raw_k100']['p50_ms']:.1f}"
+        weak = "-"
+        if "raw_bounded_k10" in r:
+            b, e = r["raw_bounded_k10"], r["raw_eventually_k10"]
+            weak = (
+                f"{b['p50_ms']:.1f} ({b['recall_at_10']:.3f}) / {e['p50_ms']:.1f} ({e['recall_at_10']:.3f})"
+            )
         mem = f"{r['peak_rss_mb']:,.0f}"
         if "server_rss_mb" in r:
             mem += f" + server {r['server_rss_mb']:,.0f}"
@@ -293,7 +315,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
                 f"{r['first_search_s'] * 1000:.0f}",
                 f"{r['k10']['p50_ms']:.1f} / {r['k10']['p95_ms']:.1f}",
                 f"{r['k100']['p50_ms']:.1f} / {r['k100']['p95_ms']:.1f}",
-                raw.strip(" ()") or "-",
+                raw or "-",
+                weak,
                 f"{r['recall_at_10']:.3f}",
                 mem,
                 r.get("load", ""),
@@ -306,7 +329,8 @@ def markdown(results: list[dict[str, Any]]) -> str:
         "1st search ms",
         "k=10 p50 / p95 ms",
         "k=100 p50 / p95 ms",
-        "raw client p50 k=10 / k=100 ms",
+        "raw client, Strong, p50 k=10 / k=100 ms",
+        "raw k=10 p50 ms (recall@10), Bounded / Eventually",
         "recall@10",
         "peak RSS MB",
         "load at start",

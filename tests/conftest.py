@@ -146,3 +146,42 @@ def seed_corpus_copy(tmp_path: Path) -> Path:
     dest = tmp_path / "seeds"
     shutil.copytree(SEEDS, dest)
     return dest
+
+
+def downgrade_to_jsonl(live: Path, fmt: int = 4) -> None:
+    """Rewrite a snapshot in the layout of formats 2-4 (passages.jsonl and documents.jsonl
+    instead of table/), as an older qa wrote it, with a consistent manifest."""
+    import json
+
+    from qa.index import Index, snapshot_files, write_jsonl
+    from qa.manifest import MANIFEST, content_digest
+
+    index = Index.load_snapshot(live)
+    passages = [p.to_dict() for p in index.passages]
+    documents = [
+        {
+            "doc_id": d.doc_id,
+            "title": d.title,
+            "text": d.text,
+            "sha256": d.sha256,
+            "size": d.size,
+            "fmt": d.fmt,
+            "page_starts": list(d.page_starts),
+        }
+        for d in index.documents.values()
+    ]
+    del index
+    shutil.rmtree(live / "table")
+    for name in ("sentence_offsets.npy",):  # format 5 only
+        (live / name).unlink(missing_ok=True)
+    write_jsonl(live / "passages.jsonl", passages)
+    write_jsonl(live / "documents.jsonl", documents)
+    d = json.loads((live / MANIFEST).read_text(encoding="utf-8"))
+    d["format"] = fmt
+    d["documents"] = json.loads((live / "documents.json").read_text(encoding="utf-8"))
+    (live / "documents.json").unlink()
+    d["files"] = {rel: {"size": m.size, "sha256": m.sha256} for rel, m in snapshot_files(live).items()}
+    d.pop("digest", None)
+    if fmt >= 4:
+        d["digest"] = content_digest(d)
+    (live / MANIFEST).write_text(json.dumps(d, indent=1), encoding="utf-8")

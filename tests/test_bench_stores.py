@@ -50,6 +50,9 @@ def test_measure_reports_latency_and_recall(store: str, kind: str, tmp_path: Pat
     if store == "lite":
         assert {"insert_s", "flush_s", "load_s"} <= res.keys() and "raw_k10" in res
         assert res["describe"]["milvus_index"] == "FLAT"
+        for level in ("bounded", "eventually"):  # weaker reads, timed beside Strong
+            weak = res[f"raw_{level}_k10"]
+            assert 0 < weak["p50_ms"] <= weak["p95_ms"] and 0.0 <= weak["recall_at_10"] <= 1.0
 
 
 def test_ground_truth_is_exact_search() -> None:
@@ -59,6 +62,27 @@ def test_ground_truth_is_exact_search() -> None:
     top = bench_stores.ground_truth(vectors, queries, chunk=7)
     assert top.shape == (30, 10)
     assert (top[:, 0] == np.argmax(queries @ vectors.T, axis=1)).all()
+
+
+def test_markdown_shows_weaker_consistency_reads() -> None:
+    row = {
+        "store": "server",
+        "kind": "flat",
+        "n": 1_000,
+        "build_s": 1.0,
+        "first_search_s": 0.01,
+        "k10": {"p50_ms": 200.0, "p95_ms": 210.0},
+        "k100": {"p50_ms": 201.0, "p95_ms": 220.0},
+        "raw_k10": {"p50_ms": 199.0, "p95_ms": 205.0},
+        "raw_k100": {"p50_ms": 198.0, "p95_ms": 204.0},
+        "raw_bounded_k10": {"p50_ms": 3.5, "p95_ms": 4.0, "recall_at_10": 1.0},
+        "raw_eventually_k10": {"p50_ms": 3.25, "p95_ms": 4.0, "recall_at_10": 0.5},
+        "recall_at_10": 1.0,
+        "peak_rss_mb": 100.0,
+        "server_rss_mb": 500.0,
+    }
+    line = bench_stores.markdown([row]).splitlines()[-1]
+    assert "3.5 (1.000) / 3.2 (0.500)" in line and "199.0 / 198.0" in line and "server 500" in line
 
 
 def test_markdown_names_a_run_that_did_not_finish() -> None:

@@ -150,15 +150,16 @@ sys.path.insert(0, {tests!r})
 from conftest import FakeEmbedder
 import qa.indexing
 import qa.retrieval.retriever
-real = qa.indexing.write_jsonl
+real = qa.indexing.save_tables
 
-def stalled(path, rows):
-    # Write half the rows, then hang: the snapshot folder holds a partial file.
-    real(path, rows[: len(rows) // 2])
-    print("STALLED", path, file=sys.stderr, flush=True)
+def stalled(folder, arrays):
+    # Write half the table files, then hang: the snapshot folder is partial.
+    names = sorted(arrays)
+    real(folder, {{n: arrays[n] for n in names[: len(names) // 2]}})
+    print("STALLED", folder, file=sys.stderr, flush=True)
     time.sleep(600)
 
-qa.indexing.write_jsonl = stalled
+qa.indexing.save_tables = stalled
 qa.indexing.build_index({corpus!r}, {index!r}, embedder=FakeEmbedder())
 """
 

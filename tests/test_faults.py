@@ -21,7 +21,7 @@ import pytest
 
 import qa.indexing
 import qa.retrieval.retriever
-from conftest import FakeEmbedder, write_corpus
+from conftest import FakeEmbedder, downgrade_to_jsonl, write_corpus
 from qa.cli import main
 from qa.errors import IndexCorruptError, IndexWriteError, QAError
 from qa.index import Index, recover_index
@@ -116,6 +116,18 @@ def _set(d: dict, keys: tuple[str, ...], value: object) -> None:
     d[keys[-1]] = value
 
 
+def _edit_documents(edit: Callable[[dict], None]) -> Callable[[Path, Path], None]:
+    """Edit documents.json's content, keeping it valid JSON."""
+
+    def harm(_root: Path, live: Path) -> None:
+        path = live / "documents.json"
+        d = json.loads(path.read_text(encoding="utf-8"))
+        edit(d)
+        path.write_text(json.dumps(d, separators=(",", ":")), encoding="utf-8")
+
+    return harm
+
+
 def _write_current(text: bytes) -> Callable[[Path, Path], None]:
     return lambda root, live: (root / CURRENT).write_bytes(text)
 
@@ -150,10 +162,10 @@ def manifest_faults() -> list[Fault]:
 
     faults = [
         Fault(
-            "a document's `sha256` edited",
-            m,
-            _edit_manifest(lambda d: _set(_first(d["documents"]), ("sha256",), "0" * 64)),
-            m,
+            "a document's `sha256` edited in `documents.json`",
+            "documents.json",
+            _edit_documents(lambda d: _set(_first(d), ("sha256",), "0" * 64)),
+            "documents.json",
         ),
         Fault(
             "a file's `sha256` edited",
@@ -270,10 +282,10 @@ def other_faults() -> list[Fault]:
             answers=True,
         ),
         Fault(
-            "both snapshots' `passages.jsonl` truncated",
-            "passages.jsonl",
-            lambda root, live: [_truncate(p / "passages.jsonl") for p in IndexStore(root).snapshots()],
-            "passages.jsonl",
+            "both snapshots' `table/passages.npy` truncated",
+            "table/passages.npy",
+            lambda root, live: [_truncate(p / "table/passages.npy") for p in IndexStore(root).snapshots()],
+            "passages.npy",
             recoverable=False,
         ),
     ]
@@ -419,19 +431,27 @@ def write_table(outcomes: list[Outcome], tmp: Path) -> None:
 # -- targeted checks -------------------------------------------------------------------
 
 
-def test_manifest_digest_catches_an_edited_document_hash(template, tmp_path: Path) -> None:
-    # The #16 case that was accepted silently.
+def test_an_edited_document_hash_is_caught(template, tmp_path: Path) -> None:
+    # The #16 case that was accepted silently: in format 5 the hash is in documents.json,
+    # whose checksum the manifest (with its own digest) holds.
     root = shutil.copytree(template[1], tmp_path / "idx")
     live = IndexStore(root).current()
-    _edit_manifest(lambda d: _set(_first(d["documents"]), ("sha256",), "0" * 64))(root, live)
-    with pytest.raises(IndexCorruptError, match="manifest.json fails its own checksum"):
+    _edit_documents(lambda d: _set(_first(d), ("sha256",), "0" * 64))(root, live)
+    with pytest.raises(IndexCorruptError, match="documents.json fails its checksum"):
         Index.load(root)
+    # Where it was inside the manifest (format 4), the manifest's digest catches it.
+    root4 = shutil.copytree(template[1], tmp_path / "idx4")
+    live4 = IndexStore(root4).current()
+    downgrade_to_jsonl(live4, 4)
+    _edit_manifest(lambda d: _set(_first(d["documents"]), ("sha256",), "0" * 64))(root4, live4)
+    with pytest.raises(IndexCorruptError, match="manifest.json fails its own checksum"):
+        Index.load(root4)
 
 
 def test_manifest_without_digest_of_an_older_format_still_loads(template, tmp_path: Path) -> None:
     root = shutil.copytree(template[1], tmp_path / "idx")
     live = IndexStore(root).current()
-    _edit_manifest(lambda d: (d.pop("digest"), _set(d, ("format",), 3)))(root, live)
+    downgrade_to_jsonl(live, 3)  # format 3: JSON-lines tables, no digest
     index = Index.load(root)
     assert index.manifest.format == 3 and len(index) > 0
 

@@ -67,7 +67,7 @@ def test_touched_but_identical_file_is_not_stale(corpus: Path, tmp_path: Path, f
     assert not Index.load(tmp_path / "idx").stale(corpus)
 
 
-@pytest.mark.parametrize("victim", ["passages.jsonl", "index.faiss", "documents.jsonl"])
+@pytest.mark.parametrize("victim", ["table/passages.npy", "index.faiss", "table/strings.bin"])
 def test_corrupted_file_is_detected(corpus: Path, tmp_path: Path, fake_embedder, victim: str) -> None:
     build_index(corpus, tmp_path / "idx", embedder=fake_embedder)
     path = IndexStore(tmp_path / "idx").current() / victim
@@ -83,3 +83,17 @@ def test_corrupted_file_is_detected(corpus: Path, tmp_path: Path, fake_embedder,
     report = build_index(corpus, tmp_path / "idx", embedder=fake_embedder, rebuild=True)
     assert report.snapshot is not None
     assert len(Index.load(tmp_path / "idx")) == report.passages
+
+
+@pytest.mark.parametrize("follow", [True, False])
+def test_stale_agrees_with_a_build_over_linked_folders(tmp_path: Path, fake_embedder, follow: bool) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "real").mkdir(parents=True)
+    (corpus / "real" / "a.txt").write_text("Apples grow on trees.\n", encoding="utf-8")
+    (corpus / "linked").symlink_to(corpus / "real", target_is_directory=True)
+    build_index(corpus, tmp_path / "idx", embedder=fake_embedder, follow_symlinks=follow)
+    index = Index.load(tmp_path / "idx")
+    assert ("linked/a.txt" in index.documents) is follow
+    assert not index.stale(corpus)  # nothing changed since the build, links or not
+    (corpus / "real" / "b.txt").write_text("Bananas are yellow.\n", encoding="utf-8")
+    assert index.stale(corpus).added == (["linked/b.txt", "real/b.txt"] if follow else ["real/b.txt"])

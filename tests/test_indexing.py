@@ -13,6 +13,7 @@ from qa.errors import ConfigError
 from qa.index import Index
 from qa.indexing import build_index
 from qa.storage import IndexStore
+from qa.tables import TABLE_FILES
 
 
 def test_first_build_writes_a_complete_snapshot(corpus: Path, tmp_path: Path, fake_embedder) -> None:
@@ -28,7 +29,7 @@ def test_first_build_writes_a_complete_snapshot(corpus: Path, tmp_path: Path, fa
     assert m.qa_version and m.built_at
     assert m.documents["cats.txt"].sha256 == index.documents["cats.txt"].sha256
     assert m.store.name == "faiss" and m.store.params["type"] == "flat"
-    assert set(m.files) >= {"index.faiss", "vectors.npy", "passages.jsonl", "documents.jsonl"}
+    assert set(m.files) >= {"index.faiss", "vectors.npy", *TABLE_FILES}
     # Row i of the passage table is vector i.
     vectors = index.load_vectors()
     again = fake_embedder.embed([index.passages[0].text])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa.errors import CitationError, IndexCorruptError, IndexNotFoundError
@@ -66,10 +67,11 @@ def test_check_names_the_problem(built: Path, tmp_path: Path) -> None:
     with pytest.raises(IndexNotFoundError):
         check_index(tmp_path / "none")
     index = Index.load(built)
-    passages = index.path / "passages.jsonl"
-    rows = [json.loads(line) for line in passages.read_text(encoding="utf-8").splitlines()]
-    rows[0]["text"] = rows[0]["text"][::-1]
-    passages.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    # Move the first passage's range past its document's end.
+    path = index.path / "table" / "passages.npy"
+    records = np.load(path)
+    records[0]["end"] = records[0]["end"] + 10**6
+    np.save(path, records)
     # The file no longer matches its checksum: the load (or the citation check) refuses it.
     with pytest.raises((IndexCorruptError, CitationError)):
         check_index(built)

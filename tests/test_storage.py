@@ -72,19 +72,19 @@ def _rewrite_manifest(live: Path, edit) -> None:
 DAMAGE = {
     "vectors-bitflip": (lambda live: _flip_byte(live / "vectors.npy"), "vectors.npy fails its checksum"),
     "faiss-truncated": (lambda live: _truncate(live / "index.faiss"), "index.faiss is"),
-    "passages-truncated": (lambda live: _truncate(live / "passages.jsonl"), "(truncated or altered)"),
+    "passages-truncated": (lambda live: _truncate(live / "table/passages.npy"), "(truncated or altered)"),
     "documents-edited": (
-        lambda live: (live / "documents.jsonl").write_text(
-            (live / "documents.jsonl").read_text().replace("Cats", "Dogs")
+        lambda live: (live / "table/strings.bin").write_bytes(
+            (live / "table/strings.bin").read_bytes().replace(b"Cats", b"Dogs")
         ),
-        "documents.jsonl fails its checksum",
+        "strings.bin fails its checksum",
     ),
     "bm25-missing": (lambda live: _bm25_file(live).unlink(), "is missing"),
     "manifest-garbage": (lambda live: (live / MANIFEST).write_bytes(b"\x00{not json"), "is not valid JSON"),
     "manifest-truncated": (lambda live: _truncate(live / MANIFEST), "is not valid JSON"),
     "manifest-no-files": (
         lambda live: _rewrite_manifest(live, lambda d: d.pop("files")),
-        "does not list documents.jsonl, index.faiss, passages.jsonl, vectors.npy",
+        "does not list documents.json, index.faiss, table/documents.npy, table/pages.npy, table/passages.npy, table/strings.bin, vectors.npy",
     ),
     "manifest-no-model": (
         lambda live: _rewrite_manifest(live, lambda d: d.pop("model")),
@@ -97,7 +97,8 @@ DAMAGE = {
 def test_damaged_index_is_detected_at_load_and_rebuild_recovers(
     built: Path, corpus: Path, fake_embedder, damage: str, capsys
 ) -> None:
-    before = Index.load(built)
+    # Read before the damage: the tables are memory-mapped, and the harm edits files in place.
+    before = [p.to_dict() for p in Index.load(built).passages]
     harm, message = DAMAGE[damage]
     harm(_live(built))
     with pytest.raises(IndexCorruptError, match="run `qa index --rebuild`") as exc:
@@ -111,7 +112,7 @@ def test_damaged_index_is_detected_at_load_and_rebuild_recovers(
     report = build_index(corpus, built, embedder=fake_embedder, rebuild=True)
     assert report.full_rebuild_reason.startswith(("previous index unusable", "--rebuild was given"))
     after = Index.load(built)
-    assert [p.to_dict() for p in after.passages] == [p.to_dict() for p in before.passages]
+    assert [p.to_dict() for p in after.passages] == before
     assert len(list(built.glob("v-*"))) == 1  # the damaged snapshot is gone
 
 
@@ -124,10 +125,12 @@ def test_plain_index_also_falls_back_to_a_full_rebuild(built: Path, corpus: Path
 
 
 def test_cli_index_rebuild_recovers(built: Path, corpus: Path, cli_fake_model, capsys) -> None:
-    _truncate(_live(built) / "passages.jsonl")
+    _truncate(_live(built) / "table/passages.npy")
     assert main(["index", "--index", str(built), "--corpus", str(corpus), "--rebuild", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert report["full_rebuild_reason"].startswith("previous index unusable (index file passages.jsonl is")
+    assert report["full_rebuild_reason"].startswith(
+        "previous index unusable (index file table/passages.npy is"
+    )
     assert report["passages"] > 0
     assert main(["check", "--index", str(built)]) == 0
     assert capsys.readouterr().out.startswith("OK: ")
@@ -201,7 +204,7 @@ def test_failure_while_writing_removes_the_temp_folder_and_keeps_the_index(
     def fail(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(qa.indexing, "write_jsonl", fail)
+    monkeypatch.setattr(qa.indexing, "save_tables", fail)
     with pytest.raises(IndexWriteError, match=f"no space left on the device of the index folder {built}"):
         build_index(corpus, built, embedder=fake_embedder)
     assert not list(built.glob(".tmp-*"))  # freed at once

@@ -390,8 +390,7 @@ def build_api(
                 "heading": p.heading,
                 "text": p.text,
             }
-            for p in index.passages
-            if p.doc_id == doc_id
+            for p in (index.passages[row] for row in index.passages.rows_of(doc_id))
         ]
         return {
             "doc": doc_id,

@@ -145,6 +145,9 @@ def embed_resumable(
             settings,
             show_progress=False,
         )
+        # Sentence vectors are stored as float16 (SentenceTable): converting each chunk now
+        # gives the same values and holds half the memory until the snapshot is written.
+        sentence_vectors = sentence_vectors.astype(np.float16)
         ends = np.cumsum([len(spans[i]) for i in part], dtype=np.int64)
         per_passage = [sentence_vectors[end - len(spans[i]) : end] for i, end in zip(part, ends)]
         checkpoint.save([keys[i] for i in part], vectors, per_passage)
@@ -157,8 +160,8 @@ def embed_resumable(
     dim = embedder.dimension
     out = np.stack([done[k][0] for k in keys]) if keys else np.zeros((0, dim), np.float32)
     out_sentences = (
-        np.concatenate([done[k][1] for k in keys])
+        np.concatenate([np.asarray(done[k][1], dtype=np.float16) for k in keys])
         if keys and settings.sentence_vectors
-        else np.zeros((0, dim), np.float32)
+        else np.zeros((0, dim), np.float16)
     )
     return out, out_sentences, len(todo)

@@ -22,13 +22,16 @@ def cite(passage: Passage, document: Document) -> Citation:
 
 
 def verify(passage: Passage, document: Document | None) -> None:
-    """Raise CitationError unless `document.text[start:end] == passage.text` exactly."""
+    """Raise CitationError unless `document.text[start:end] == passage.text` exactly, with
+    `0 <= start <= end <= len(document.text)` (a table's passage text is that slice, so
+    the range is what can be wrong)."""
     if document is None:
         raise CitationError(
             f"passage {passage.passage_id} cites document {passage.doc_id!r}, which is not in "
             "the index; run `qa index --rebuild`"
         )
-    if document.text[passage.start : passage.end] != passage.text:
+    in_range = 0 <= passage.start <= passage.end <= len(document.text)
+    if not in_range or document.text[passage.start : passage.end] != passage.text:
         raise CitationError(
             f"passage {passage.passage_id} does not match {passage.doc_id} "
             f"chars {passage.start}-{passage.end}; the index is inconsistent, "

@@ -2,10 +2,13 @@
 
 Files of one snapshot (see `storage` for the folder layout):
     manifest.json     model identity, dimension, settings, documents, checksums
-    passages.jsonl    the passage table; row i is vector id i and BM25 document i
-    documents.jsonl   each document's text exactly as indexed (citations slice it)
+    table/            the passage and document tables (`qa.tables`): row i is vector id
+                      i and BM25 document i; each document's text exactly as indexed
+                      (citations slice it). Formats 2-4 kept them as passages.jsonl
+                      and documents.jsonl, which still load.
     vectors.npy       float32 (n, d) L2-normalised passage vectors
     sentences.npy     int64 (m, 3): passage row, start, end of each sentence
+    sentence_offsets.npy  int64 (n + 1): each passage row's first sentence (format 5)
     sentence_vectors.npy  float16 (m, d) sentence vectors
     index.faiss       the vector store's files (FAISS here; see `qa.stores`)
     bm25/             the bm25s index over the same rows
@@ -31,10 +34,11 @@ import numpy as np
 from qa.config import IndexSettings
 from qa.errors import IndexCorruptError, IndexMismatchError, IndexNotFoundError
 from qa.lexical import BM25Index
-from qa.manifest import FORMAT_VERSION, MANIFEST, FileMeta, Manifest
+from qa.manifest import DOCUMENTS_FILE, FORMAT_VERSION, MANIFEST, FileMeta, Manifest
 from qa.sentences import SentenceTable
 from qa.storage import IndexStore, file_sha256
 from qa.stores import VectorStore, open_store, store_class
+from qa.tables import TABLE_FILES, DocumentTable, PassageTable, load_tables, tables_from_records
 from qa.types import Document, Passage
 
 __all__ = ["FORMAT_VERSION", "Index", "Recovery", "StaleReport", "VERIFY_HASH_LIMIT", "recover_index"]
@@ -48,7 +52,8 @@ _LOAD_LOCK = threading.RLock()
 VERIFY_HASH_LIMIT = 512 * 1024 * 1024
 # Files every snapshot has (besides its store's); a manifest that does not list them
 # cannot vouch for them.
-REQUIRED_FILES = frozenset({"passages.jsonl", "documents.jsonl", "vectors.npy"})
+REQUIRED_FILES = frozenset({*TABLE_FILES, DOCUMENTS_FILE, "vectors.npy"})
+REQUIRED_FILES_JSONL = frozenset({"passages.jsonl", "documents.jsonl", "vectors.npy"})  # formats 2-4
 
 
 @dataclass
@@ -122,8 +127,8 @@ class Index:
         *,
         path: Path,
         manifest: Manifest,
-        documents: dict[str, Document],
-        passages: list[Passage],
+        documents: DocumentTable,
+        passages: PassageTable,
         store: VectorStore,
         bm25: BM25Index,
         sentences: SentenceTable | None = None,
@@ -138,14 +143,17 @@ class Index:
         self.settings: IndexSettings = manifest.settings
         self.model_name: str = manifest.model.name
         self.model_fingerprint: str = manifest.model.fingerprint
-        self._row_of = {p.passage_id: i for i, p in enumerate(passages)}
         self._vector_matrix: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.passages)
 
     def row_of(self, passage_id: str) -> int:
-        return self._row_of[passage_id]
+        """The row of a passage id (KeyError if it is not in this snapshot)."""
+        row = self.passages.row_of(passage_id)
+        if row is None:
+            raise KeyError(passage_id)
+        return row
 
     @classmethod
     def load(cls, index_dir: Path, *, verify: bool = True, hash_limit: int = VERIFY_HASH_LIMIT) -> Index:
@@ -196,7 +204,8 @@ class Index:
                 f"{folder / MANIFEST} describes its vector store badly ({exc!r}); run `qa index --rebuild`"
             ) from None
         if verify:
-            missing = (REQUIRED_FILES | store_files) - set(manifest.files)
+            required = REQUIRED_FILES if manifest.format >= 5 else REQUIRED_FILES_JSONL
+            missing = (required | store_files) - set(manifest.files)
             if missing:
                 raise IndexCorruptError(
                     f"{folder / MANIFEST} does not list {', '.join(sorted(missing))}, so they cannot "
@@ -204,14 +213,12 @@ class Index:
                 )
             verify_files(folder, manifest.files, hash_limit=hash_limit)
         try:
-            documents = {}
-            for d in read_jsonl(folder / "documents.jsonl"):
-                d.pop("indexed_at", None)
-                d["page_starts"] = tuple(d.get("page_starts") or ())
-                documents[d["doc_id"]] = Document(**d)
-            passages = [Passage.from_dict(p) for p in read_jsonl(folder / "passages.jsonl")]
+            if manifest.format >= 5:
+                documents, passages = load_tables(folder)
+            else:
+                documents, passages = _jsonl_tables(folder)
             store = open_store(folder, manifest.store.settings, manifest.store.params)
-            bm25 = BM25Index.load(folder / "bm25")
+            bm25 = BM25Index.load(folder / "bm25", mmap=True)
             sentences = SentenceTable.load(folder)
         except (
             json.JSONDecodeError,
@@ -232,6 +239,7 @@ class Index:
             )
         if sentences is not None and (
             len(sentences.vectors) != len(sentences)
+            or (len(sentences.offsets) and int(sentences.offsets[-1]) != len(sentences))
             or (len(sentences) and sentences.table[-1, 0] >= len(passages))
         ):
             raise IndexCorruptError(
@@ -310,10 +318,18 @@ class Index:
         corpus_dir = Path(corpus_dir)
         if not corpus_dir.is_dir():
             return report
-        for path, doc_id in iter_corpus_files(corpus_dir, suffixes=READERS):
+        # Walk linked folders too: a build with --follow-symlinks indexed what is in them,
+        # and one without recorded each linked folder as skipped ("name/"), whose files
+        # are then not new.
+        skipped_folders = tuple(k for k in self.manifest.skipped if k.endswith("/"))
+        for path, doc_id in iter_corpus_files(corpus_dir, suffixes=READERS, follow_symlinks=True):
             meta = docs.get(doc_id)
             if meta is None:
-                if doc_id not in self.manifest.skipped and doc_id not in self.manifest.duplicates:
+                if (
+                    doc_id not in self.manifest.skipped
+                    and doc_id not in self.manifest.duplicates
+                    and not doc_id.startswith(skipped_folders)
+                ):
                     report.added.append(doc_id)
                 continue
             seen.add(doc_id)
@@ -331,6 +347,18 @@ class Index:
         report.added.sort()
         report.changed.sort()
         return report
+
+
+def _jsonl_tables(folder: Path) -> tuple[DocumentTable, PassageTable]:
+    """The tables of a format 2-4 snapshot, parsed from its JSON lines into memory."""
+    docs = []
+    for d in read_jsonl(folder / "documents.jsonl"):
+        d.pop("indexed_at", None)
+        d["page_starts"] = tuple(d.get("page_starts") or ())
+        docs.append(Document(**d))
+    passages = [Passage.from_dict(p) for p in read_jsonl(folder / "passages.jsonl")]
+    documents, table, _ = tables_from_records(docs, passages)
+    return documents, table
 
 
 # -- recovery --------------------------------------------------------------------------

@@ -26,14 +26,15 @@ from qa.config import IndexSettings, StoreSettings, merge_settings
 from qa.embedding import Embedder, load_embedder, model_fingerprint, resolve_backend, resolve_model
 from qa.encoding import context_text
 from qa.errors import ConfigError, IndexCorruptError, IndexMismatchError, IndexNotFoundError, QAError
-from qa.index import Index, snapshot_files, write_jsonl
+from qa.index import Index, snapshot_files
 from qa.ingest import DEFAULT_MAX_BYTES, CorpusScan, scan_corpus
 from qa.ingest.limits import DEFAULT_LIMITS, ExtractionLimits
 from qa.lexical import BM25Index
 from qa.manifest import DocumentMeta, Manifest, ModelInfo, StoreInfo
 from qa.sentences import SentenceTable, passage_sentences
-from qa.storage import IndexStore
+from qa.storage import IndexStore, save_npy
 from qa.stores import build_store
+from qa.tables import save_tables, tables_from_records
 from qa.timestamps import utc_now
 from qa.types import Document, Passage
 
@@ -227,7 +228,10 @@ def _assemble(
     dim = embedder.dimension
     old_vectors = reuse.load_vectors() if reuse is not None else None
     old_sentences = reuse.sentences if (reuse is not None and settings.sentence_vectors) else None
-    vectors = np.zeros((plan.passages, dim), dtype=np.float32)
+    # Nothing reused: every row is new and in embedding order, so the embedded arrays
+    # are the snapshot's as they are (no second copy of the vectors in memory).
+    all_new = len(plan.to_embed) == plan.passages and len(new_vectors) == plan.passages
+    vectors = new_vectors if all_new else np.zeros((plan.passages, dim), dtype=np.float32)
     passages: list[Passage] = []
     texts: list[str] = []
     sentence_rows: list[np.ndarray] = []
@@ -246,14 +250,16 @@ def _assemble(
                     sentence_rows.append(table)
                     sentence_vecs.append(np.asarray(old_sentences.vectors[a:b]))
             else:
-                vectors[row] = new_vectors[k]
+                if not all_new:
+                    vectors[row] = new_vectors[k]
                 texts.append(new_texts[k])
                 if settings.sentence_vectors:
                     spans = new_sentences[k]
                     sentence_rows.append(
                         np.array([(row, a, b) for a, b in spans], dtype=np.int64).reshape(-1, 3)
                     )
-                    sentence_vecs.append(new_sentence_vectors[s_at : s_at + len(spans)])
+                    if not all_new:
+                        sentence_vecs.append(new_sentence_vectors[s_at : s_at + len(spans)])
                     s_at += len(spans)
                 k += 1
             passages.append(p)
@@ -261,20 +267,19 @@ def _assemble(
     if settings.sentence_vectors:
         sentences = SentenceTable(
             np.concatenate(sentence_rows) if sentence_rows else np.zeros((0, 3), np.int64),
-            np.concatenate(sentence_vecs).astype(np.float16)
+            np.asarray(new_sentence_vectors, dtype=np.float16)
+            if all_new
+            else np.concatenate(sentence_vecs).astype(np.float16, copy=False)
             if sentence_vecs
             else np.zeros((0, dim), np.float16),
         )
     return _Rows(passages=passages, vectors=vectors, texts=texts, sentences=sentences, embedded=embedded)
 
 
-def _document_tables(
-    plan: _Plan, prev: Index | None, scan: CorpusScan, now: str
-) -> tuple[dict[str, DocumentMeta], list[dict[str, Any]]]:
-    """The manifest's document entries and the rows of documents.jsonl."""
+def _document_meta(plan: _Plan, prev: Index | None, scan: CorpusScan, now: str) -> dict[str, DocumentMeta]:
+    """The manifest's document entries."""
     prev_meta = prev.manifest.documents if prev else {}
     meta: dict[str, DocumentMeta] = {}
-    rows: list[dict[str, Any]] = []
     for doc, doc_passages, reused in plan.entries:
         old = prev_meta.get(doc.doc_id)
         meta[doc.doc_id] = DocumentMeta(
@@ -286,18 +291,7 @@ def _document_tables(
             indexed_at=old.indexed_at if (reused is not None and old is not None) else now,
             stat=tuple(scan.stats.get(doc.doc_id, (0, 0))),
         )
-        rows.append(
-            {
-                "doc_id": doc.doc_id,
-                "title": doc.title,
-                "text": doc.text,
-                "sha256": doc.sha256,
-                "size": doc.size,
-                "fmt": doc.fmt,
-                "page_starts": list(doc.page_starts),
-            }
-        )
-    return meta, rows
+    return meta
 
 
 def _write_snapshot(
@@ -306,17 +300,19 @@ def _write_snapshot(
     *,
     manifest: Manifest,
     store_settings: StoreSettings,
-    document_rows: list[dict[str, Any]],
+    documents: list[Document],
 ) -> None:
     """Write every file of the snapshot into `tmp`, the manifest (with their checksums) last."""
-    np.save(tmp / "vectors.npy", rows.vectors)
+    save_npy(tmp / "vectors.npy", rows.vectors)
     if rows.sentences is not None:
         rows.sentences.save(tmp)
     store = build_store(rows.vectors, tmp, store_settings)
     BM25Index.build(rows.texts).save(tmp / "bm25")
-    write_jsonl(tmp / "passages.jsonl", [p.to_dict() for p in rows.passages])
-    write_jsonl(tmp / "documents.jsonl", document_rows)
+    # The passage and document tables (checks that every passage is its document's slice).
+    _, _, arrays = tables_from_records(documents, rows.passages)
+    save_tables(tmp, arrays)
     info = replace(manifest.store, params=store.describe())
+    manifest.write_documents(tmp)
     replace(manifest, store=info).with_files(snapshot_files(tmp)).write(tmp)
     store.close()
 
@@ -413,7 +409,7 @@ def build_index(
         report.resumed = len(plan.to_embed) - rows.embedded
 
         now = utc_now()
-        doc_meta, doc_rows = _document_tables(plan, prev, scan, now)
+        doc_meta = _document_meta(plan, prev, scan, now)
         manifest = Manifest(
             qa_version=__version__,
             built_at=now,
@@ -435,7 +431,13 @@ def build_index(
         )
         tmp = index_store.new_snapshot()
         try:
-            _write_snapshot(tmp, rows, manifest=manifest, store_settings=store, document_rows=doc_rows)
+            _write_snapshot(
+                tmp,
+                rows,
+                manifest=manifest,
+                store_settings=store,
+                documents=[doc for doc, _, _ in plan.entries],
+            )
             # Keep the snapshot being replaced (it loaded intact) for `qa index --recover`.
             report.snapshot = index_store.publish(tmp, previous=prev.path if prev is not None else None)
             checkpoint.clear()

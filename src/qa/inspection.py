@@ -117,7 +117,10 @@ def index_status(index: Index, *, corpus_dir: Path | None = None) -> IndexStatus
         settings=m["settings"],
         store=m["store"],
         counts=m["counts"],
-        documents={d: {k: v for k, v in meta.items() if k != "stat"} for d, meta in m["documents"].items()},
+        documents={
+            d: {k: v for k, v in meta.items() if k != "stat"}
+            for d, meta in index.manifest.documents_dict().items()
+        },
         stale=index.stale(corpus_dir) if corpus_dir is not None else None,
     )
 

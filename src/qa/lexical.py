@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Sequence
@@ -31,9 +32,7 @@ def tokenize(text: str) -> list[str]:
     """Lower-cased, stop words removed, Snowball-stemmed word tokens."""
     global _stopwords
     if _stopwords is None:
-        from bm25s.stopwords import STOPWORDS_EN
-
-        _stopwords = frozenset(STOPWORDS_EN)
+        _stopwords = frozenset(_bm25s_stopwords())
     words = [w for w in _WORD.findall(text.lower()) if w not in _stopwords]
     return _stem(words)
 
@@ -49,11 +48,16 @@ class BM25Index:
         import bm25s
 
         model = bm25s.BM25(k1=k1, b=b)
-        corpus = [tokenize(t) for t in texts]
-        # bm25s cannot index an all-empty corpus; an empty token keeps shapes valid.
-        corpus = [toks or [""] for toks in corpus]
-        if corpus:
-            model.index(corpus, show_progress=False)
+        # Token ids, not token strings: a list of ints that share the vocabulary's int
+        # objects holds 8 bytes per token, a list of stemmed strings ~60 (6 GB at 1M
+        # passages). bm25s builds the same matrix from (ids, vocab) as from tokens.
+        vocab: dict[str, int] = {}
+        ids = []
+        for text in texts:
+            # bm25s cannot index an all-empty corpus; an empty token keeps shapes valid.
+            ids.append([vocab.setdefault(w, len(vocab)) for w in (tokenize(text) or [""])])
+        if ids:
+            model.index((ids, vocab), show_progress=False)
         return cls(model)
 
     def save(self, folder: Path) -> None:
@@ -61,6 +65,12 @@ class BM25Index:
 
     @classmethod
     def load(cls, folder: Path, *, mmap: bool = False) -> BM25Index:
+        """Open a saved index. Indexes scored without a non-occurrence term (the default
+        `lucene` method) are read by `SavedBM25` without importing bm25s (whose import,
+        numba and scipy, takes ~1.5 s); others load through bm25s."""
+        params = json.loads((Path(folder) / "params.index.json").read_text(encoding="utf-8"))
+        if params.get("method", "lucene") in SavedBM25.METHODS:
+            return cls(SavedBM25.load(Path(folder), params, mmap=mmap))
         import bm25s
 
         return cls(bm25s.BM25.load(str(folder), mmap=mmap, show_progress=False))
@@ -103,6 +113,64 @@ class BM25Index:
         if scores is None:
             return np.zeros(0, np.float32), np.zeros(0, np.int64)
         return top_rows(scores, n)
+
+
+class SavedBM25:
+    """A saved bm25s index read with numpy alone: the eager score matrix (CSC, one column
+    per token) summed over the query's tokens exactly as bm25s 0.3 does it (same order,
+    same dtype), so scores are bit-identical."""
+
+    METHODS = ("lucene", "robertson", "atire")  # no non-occurrence term
+
+    def __init__(
+        self,
+        vocab: dict[str, int],
+        data: np.ndarray,
+        indices: np.ndarray,
+        indptr: np.ndarray,
+        num_docs: int,
+        dtype: str,
+    ) -> None:
+        self.vocab_dict = vocab
+        self.scores = {"data": data, "indices": indices, "indptr": indptr, "num_docs": num_docs}
+        self.dtype = np.dtype(dtype)
+
+    @classmethod
+    def load(cls, folder: Path, params: dict, *, mmap: bool) -> SavedBM25:
+        mode = "r" if mmap else None
+        vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
+        arrays = [
+            np.load(folder / f"{name}.csc.index.npy", mmap_mode=mode)
+            for name in ("data", "indices", "indptr")
+        ]
+        return cls(vocab, *arrays, num_docs=int(params["num_docs"]), dtype=params.get("dtype", "float32"))
+
+    def get_tokens_ids(self, tokens: list[str]) -> list[int]:
+        return [self.vocab_dict[t] for t in tokens if t in self.vocab_dict]
+
+    def get_scores_from_ids(self, ids: list[int]) -> np.ndarray:
+        data, indices, indptr = self.scores["data"], self.scores["indices"], self.scores["indptr"]
+        ids_arr = np.asarray(ids, dtype=np.int64)
+        if int(ids_arr.max(initial=0)) >= len(indptr) - 1:
+            raise ValueError("a query token id is outside the BM25 index (damaged vocabulary)")
+        scores = np.zeros(self.scores["num_docs"], dtype=self.dtype)
+        for start, end in zip(indptr[ids_arr].tolist(), indptr[ids_arr + 1].tolist()):
+            np.add.at(scores, indices[start:end], data[start:end])
+        return scores
+
+
+def _bm25s_stopwords() -> tuple[str, ...]:
+    """bm25s' English stop words, read from its module file without importing the package."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("bm25s")
+    if spec is None or spec.origin is None:
+        raise ModuleNotFoundError("bm25s is not installed; run `make setup`")
+    path = Path(spec.origin).parent / "stopwords.py"
+    module_spec = importlib.util.spec_from_file_location("_qa_bm25s_stopwords", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return tuple(module.STOPWORDS_EN)
 
 
 def top_rows(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -21,6 +21,7 @@ from qa.config import IndexSettings, StoreSettings
 from qa.errors import IndexCorruptError, IndexMismatchError
 
 __all__ = [
+    "DOCUMENTS_FILE",
     "FORMAT_VERSION",
     "MANIFEST",
     "DocumentMeta",
@@ -36,8 +37,12 @@ logger = logging.getLogger(__name__)
 MANIFEST = "manifest.json"
 # 3: the vector store is a section of its own (`store`), no longer `faiss`.
 # 4: the manifest carries `digest`, a sha256 of its own content.
-FORMAT_VERSION = 4
-READABLE_FORMATS = (2, 3, 4)
+# 5: the passage and document tables are columnar files in table/ (`qa.tables`), not JSON lines.
+#    Each document's entry is in documents.json (a snapshot file, checksummed like
+#    the others), read when first asked for: opening an index does not parse it.
+FORMAT_VERSION = 5
+READABLE_FORMATS = (2, 3, 4, 5)
+DOCUMENTS_FILE = "documents.json"  # format 5
 DIGEST = "digest"
 _REBUILD = "run `qa index --rebuild`"
 
@@ -133,27 +138,32 @@ class Manifest:
             },
             "bm25": dict(self.bm25),
             "counts": {"documents": len(self.documents), "passages": self.passages},
-            "documents": {
-                doc_id: {
-                    "sha256": m.sha256,
-                    "title": m.title,
-                    "size": m.size,
-                    "fmt": m.fmt,
-                    "passages": m.passages,
-                    "indexed_at": m.indexed_at,
-                    "stat": list(m.stat),
-                }
-                for doc_id, m in self.documents.items()
-            },
             "skipped": dict(self.skipped),
             "duplicates": dict(self.duplicates),
             "files": {rel: {"size": f.size, "sha256": f.sha256} for rel, f in self.files.items()},
         }
+        if self.format < 5:
+            d["documents"] = self.documents_dict()
         d[DIGEST] = content_digest(d)
         return d
 
+    def documents_dict(self) -> dict[str, Any]:
+        """Each document's entry as JSON (documents.json in format 5, inside the manifest before)."""
+        return {
+            doc_id: {
+                "sha256": m.sha256,
+                "title": m.title,
+                "size": m.size,
+                "fmt": m.fmt,
+                "passages": m.passages,
+                "indexed_at": m.indexed_at,
+                "stat": list(m.stat),
+            }
+            for doc_id, m in self.documents.items()
+        }
+
     @classmethod
-    def from_dict(cls, d: Any, *, where: str = "manifest") -> Manifest:
+    def from_dict(cls, d: Any, *, where: str = "manifest", folder: Path | None = None) -> Manifest:
         """Parse a manifest of any readable format.
 
         Raises:
@@ -193,18 +203,13 @@ class Manifest:
                     params={k: v for k, v in store.items() if k not in ("name", "requested", "uri")},
                 ),
                 bm25=dict(d.get("bm25", {})),
-                documents={
-                    doc_id: DocumentMeta(
-                        sha256=str(m["sha256"]),
-                        title=str(m.get("title", "")),
-                        size=int(m.get("size", 0)),
-                        fmt=str(m.get("fmt", "txt")),
-                        passages=int(m.get("passages", 0)),
-                        indexed_at=str(m.get("indexed_at", "")),
-                        stat=tuple(m.get("stat") or (0, 0)),
-                    )
-                    for doc_id, m in d["documents"].items()
-                },
+                documents=_parse_documents(d["documents"])
+                if int(d["format"]) < 5
+                else LazyDocuments(
+                    Path(folder or ".") / DOCUMENTS_FILE,
+                    int(counts["documents"]),
+                    sha256=str(((d.get("files") or {}).get(DOCUMENTS_FILE) or {}).get("sha256", "")) or None,
+                ),
                 skipped=dict(d.get("skipped", {})),
                 duplicates=dict(d.get("duplicates", {})),
                 files={
@@ -238,12 +243,91 @@ class Manifest:
             ) from None
         except (json.JSONDecodeError, RecursionError) as exc:
             raise IndexCorruptError(f"{path} is not valid JSON ({exc}); {_REBUILD}") from None
-        return cls.from_dict(data, where=str(path))
+        return cls.from_dict(data, where=str(path), folder=folder)
+
+    def write_documents(self, folder: Path) -> None:
+        """Write documents.json (format 5; before the checksums are taken)."""
+        if self.format >= 5:
+            (folder / DOCUMENTS_FILE).write_text(
+                json.dumps(self.documents_dict(), ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+            )
 
     def write(self, folder: Path) -> None:
         (folder / MANIFEST).write_text(
             json.dumps(self.to_dict(), indent=1, ensure_ascii=False), encoding="utf-8"
         )
+
+
+def _parse_documents(raw: Mapping[str, Any]) -> dict[str, DocumentMeta]:
+    return {
+        doc_id: DocumentMeta(
+            sha256=str(m["sha256"]),
+            title=str(m.get("title", "")),
+            size=int(m.get("size", 0)),
+            fmt=str(m.get("fmt", "txt")),
+            passages=int(m.get("passages", 0)),
+            indexed_at=str(m.get("indexed_at", "")),
+            stat=tuple(m.get("stat") or (0, 0)),
+        )
+        for doc_id, m in raw.items()
+    }
+
+
+class LazyDocuments(Mapping[str, DocumentMeta]):
+    """A format-5 manifest's documents: documents.json, parsed on first use.
+
+    Raises IndexCorruptError on first use if the file is missing, fails the checksum the
+    manifest lists (checked here even when the load skipped checksums of a big snapshot),
+    is not JSON, or does not hold the number of documents the manifest counts.
+    """
+
+    def __init__(self, path: Path, count: int, *, sha256: str | None = None) -> None:
+        self._path = path
+        self._count = count
+        self._sha256 = sha256  # checked on first use, whatever the snapshot's size
+        self._docs: dict[str, DocumentMeta] | None = None
+
+    def _load(self) -> dict[str, DocumentMeta]:
+        if self._docs is None:
+            try:
+                data = self._path.read_bytes()
+                if self._sha256 is not None and hashlib.sha256(data).hexdigest() != self._sha256:
+                    raise IndexCorruptError(
+                        f"index file {self._path.name} fails its checksum (corrupted); {_REBUILD}"
+                    )
+                docs = _parse_documents(json.loads(data.decode("utf-8")))
+            except FileNotFoundError:
+                raise IndexCorruptError(
+                    f"index file {self._path.name} is missing in {self._path.parent}; {_REBUILD}"
+                ) from None
+            except (
+                OSError,
+                UnicodeDecodeError,
+                json.JSONDecodeError,
+                AttributeError,
+                KeyError,
+                TypeError,
+                ValueError,
+            ) as exc:
+                raise IndexCorruptError(f"{self._path} cannot be read ({exc}); {_REBUILD}") from None
+            if len(docs) != self._count:
+                raise IndexCorruptError(
+                    f"{self._path} lists {len(docs)} documents, the manifest counts {self._count}; {_REBUILD}"
+                )
+            self._docs = docs
+        return self._docs
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, doc_id: str) -> DocumentMeta:
+        return self._load()[doc_id]
+
+    def __iter__(self):
+        return iter(self._load())
+
+    def __contains__(self, doc_id: object) -> bool:
+        return doc_id in self._load()
 
 
 def content_digest(d: Mapping[str, Any]) -> str:

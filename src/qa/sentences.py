@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.chunking import split_sentences
+from qa.storage import save_npy
 from qa.types import Passage
 
 __all__ = ["SentenceTable", "passage_sentences"]
@@ -28,12 +29,15 @@ class SentenceTable:
 
     table: np.ndarray  # int64 (n, 3)
     vectors: np.ndarray  # float16 (n, d)
+    # offsets[r]..offsets[r+1] are the sentences of passage row r (computed when None).
+    offsets: np.ndarray | None = None
 
     def __post_init__(self) -> None:
-        rows = self.table[:, 0] if len(self.table) else np.zeros(0, np.int64)
-        n_passages = int(rows.max()) + 1 if len(rows) else 0
-        # offsets[r]..offsets[r+1] are the sentences of passage row r.
-        self._offsets = np.searchsorted(rows, np.arange(n_passages + 1), side="left")
+        if self.offsets is None:
+            rows = self.table[:, 0] if len(self.table) else np.zeros(0, np.int64)
+            n_passages = int(rows.max()) + 1 if len(rows) else 0
+            self.offsets = np.searchsorted(rows, np.arange(n_passages + 1), side="left")
+        self._offsets = self.offsets
 
     def __len__(self) -> int:
         return len(self.table)
@@ -44,14 +48,22 @@ class SentenceTable:
         return int(self._offsets[row]), int(self._offsets[row + 1])
 
     def save(self, folder: Path) -> None:
-        np.save(folder / "sentences.npy", self.table)
-        np.save(folder / "sentence_vectors.npy", self.vectors)
+        save_npy(folder / "sentences.npy", self.table)
+        save_npy(folder / "sentence_vectors.npy", self.vectors)
+        save_npy(folder / "sentence_offsets.npy", np.asarray(self._offsets, dtype=np.int64))
 
     @classmethod
     def load(cls, folder: Path) -> SentenceTable | None:
+        """Open the table memory-mapped; older snapshots without `sentence_offsets.npy`
+        compute the offsets (reading the whole table)."""
         if not (folder / "sentences.npy").exists():
             return None
-        return cls(np.load(folder / "sentences.npy"), np.load(folder / "sentence_vectors.npy", mmap_mode="r"))
+        offsets_file = folder / "sentence_offsets.npy"
+        return cls(
+            np.load(folder / "sentences.npy", mmap_mode="r"),
+            np.load(folder / "sentence_vectors.npy", mmap_mode="r"),
+            np.load(offsets_file, mmap_mode="r") if offsets_file.exists() else None,
+        )
 
     def best(self, query: np.ndarray, rows: list[int]) -> dict[int, tuple[float, int, int, np.ndarray]]:
         """For each passage row: (best cosine, start, end, all cosines) of its sentences."""

@@ -25,11 +25,12 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from qa.errors import IndexCorruptError, IndexLockedError, IndexWriteError
 from qa.timestamps import name_stamp
 
-__all__ = ["CURRENT", "IndexStore", "file_sha256", "fsync_dir", "write_error"]
+__all__ = ["CURRENT", "IndexStore", "file_sha256", "fsync_dir", "save_npy", "write_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,17 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def save_npy(path: Path, array: Any) -> None:
+    """`np.save` with plain file writes: a full disk raises OSError(ENOSPC), which a build
+    turns into its clear error (numpy's own `tofile` raises an OSError without errno)."""
+    import numpy as np
+
+    array = np.ascontiguousarray(array)
+    with Path(path).open("wb") as f:
+        np.lib.format.write_array_header_1_0(f, np.lib.format.header_data_from_array_1_0(array))
+        f.write(array.tobytes())
 
 
 def fsync_dir(path: Path) -> None:

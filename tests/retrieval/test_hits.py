@@ -34,6 +34,17 @@ def test_order_is_by_score_then_passage_id() -> None:
     passages = [_passage("c"), _passage("a"), _passage("b")]
     assert order_rows({0: 0.5, 1: 0.5, 2: 0.9}, passages, 10) == [2, 1, 0]
     assert order_rows({0: 0.5, 1: 0.5, 2: 0.9}, passages, 2) == [2, 1]
+    assert order_rows({0: 0.5, 1: 0.5, 2: 0.9}, passages, 1) == [2]
+
+
+def test_order_equals_a_full_sort_by_score_then_id() -> None:
+    rng = np.random.default_rng(3)
+    passages = [_passage(f"p{i:03d}") for i in rng.permutation(60)]
+    for trial in range(200):
+        scores = {int(r): float(rng.integers(0, 8)) / 8 for r in rng.choice(60, 25, replace=False)}
+        k = int(rng.integers(0, 30))
+        expected = sorted(scores, key=lambda r: (-scores[r], passages[r].passage_id))[:k]
+        assert order_rows(scores, passages, k) == expected, trial
 
 
 @pytest.mark.parametrize(

@@ -200,7 +200,10 @@ def _row_codes(index: Index) -> tuple[dict[str, int], np.ndarray]:
     found = _ROW_CODES.get(index)
     if found is None:
         code_of = {d: i for i, d in enumerate(index.documents)}
-        codes = np.fromiter((code_of[p.doc_id] for p in index.passages), dtype=np.int64, count=len(index))
+        if hasattr(index.passages, "doc_codes"):  # a table: codes are positions in doc_id order
+            codes = index.passages.doc_codes()
+        else:
+            codes = np.fromiter((code_of[p.doc_id] for p in index.passages), dtype=np.int64, count=len(index))
         found = _ROW_CODES[index] = (code_of, codes)
     return found
 
