@@ -11,6 +11,7 @@ from qa.errors import CitationError, ConfigError
 from qa.index import Index
 from qa.indexing import build_index
 from qa.retrieval import Retriever
+from qa.retrieval.coverage import term_coverage
 
 
 @pytest.fixture
@@ -55,7 +56,7 @@ def test_rerank_score_is_the_documented_weighted_sum(retriever: Retriever) -> No
         s = h.scores
         row = retriever.index.row_of(h.passage_id)
         b = bm25[row] / bm25.max()
-        (c,) = retriever.index.bm25.coverage(q, [row])
+        (c,) = term_coverage(retriever.index, q, [row])
         assert s["coverage"] == pytest.approx(c)
         a, w, cw = retriever.dense_weight, retriever.bm25_weight, retriever.coverage_weight
         want = a * s["dense"] + (1 - a) * s["sentence"] + w * b + cw * c

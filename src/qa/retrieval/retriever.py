@@ -38,9 +38,10 @@ logger = logging.getLogger(__name__)
 # of four collections pooled, eval/scripts/abstention.py --fit, issue #13).
 DENSE_WEIGHT = 0.4
 BM25_WEIGHT = 0.2
-# Weight of the share of question terms found in the passage (issue #13: chosen on the
-# train splits of four collections by the worst one, eval/scripts/ranking.py).
-COVERAGE_WEIGHT = 0.15
+# Weight of the share of question terms found in the passage's own text (issue #13:
+# chosen on the train splits of four collections, eval/scripts/ranking.py; 0.05-0.175
+# is no worse than 0 on any of them, 0.2 loses a seeds question; docs/QUALITY.md).
+COVERAGE_WEIGHT = 0.125
 DEFAULT_THRESHOLD: float | None = 0.32
 
 

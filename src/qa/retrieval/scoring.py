@@ -117,7 +117,8 @@ def rerank_scores(
 class RerankSignals:
     """The rerank of candidate `rows` and the signals it used, aligned with `rows`.
 
-    `coverage` is None when the rerank did not use term coverage.
+    `coverage` is None when the rerank did not use term coverage, and NaN for a row it
+    was not computed for (a row that could not reach the top k with it).
     """
 
     rows: Sequence[int]
@@ -138,7 +139,7 @@ def add_rerank(table: dict[int, dict[str, float]], reranked: RerankSignals) -> d
         scores = table[row]
         scores.setdefault("dense", float(reranked.passage[i]))
         scores["sentence"] = float(reranked.sentence[i])
-        if reranked.coverage is not None:
+        if reranked.coverage is not None and not np.isnan(reranked.coverage[i]):
             scores["coverage"] = float(reranked.coverage[i])
         scores["rerank"] = final[row] = float(reranked.rerank[i])
     return final
