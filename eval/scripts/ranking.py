@@ -93,6 +93,41 @@ def _tokens(text: str) -> list[str]:
     return tokenize(text)
 
 
+_SURFACE = re.compile(r"[A-Za-z][A-Za-z0-9'’\-]*|\d+(?:[.,]\d+)*")
+_QUESTION_WORDS = frozenset(
+    "what which who whom whose when where why how is are does do did can could should would "
+    "will was were has have in on the a an i if my".split()
+)
+
+
+@cache
+def entities(question: str) -> tuple[str, ...]:
+    """The question's names, acronyms, numbers and code-like words, as written: numbers,
+    all-capital words ("US", "ROS"), capitalised words after the first ("May", "Debian"),
+    and words with inner capitals, digits or hyphens ("FoxO3a", "dpkg-deb")."""
+    out = []
+    for i, t in enumerate(_SURFACE.findall(question)):
+        if (
+            t[0].isdigit()
+            or (len(t) >= 2 and t.isupper())
+            or (t[0].isupper() and i > 0 and t.lower() not in _QUESTION_WORDS)
+            or any(ch.isupper() for ch in t[1:])
+            or any(ch.isdigit() for ch in t)
+            or "-" in t.strip("-")
+        ):
+            out.append(t)
+    return tuple(dict.fromkeys(out))
+
+
+def entity_share(question: str, text: str) -> float:
+    """Share of the question's `entities` found verbatim (case-sensitive, whole word) in `text`."""
+    ents = entities(question)
+    if not ents:
+        return 0.0
+    words = set(_SURFACE.findall(text))
+    return sum(e in words for e in ents) / len(ents)
+
+
 def lexical_features(question: str, passage: str, sentence: str, title: str) -> list[float]:
     terms = list(dict.fromkeys(_tokens(question)))
     ptoks = _tokens(passage)
@@ -110,6 +145,7 @@ def lexical_features(question: str, passage: str, sentence: str, title: str) -> 
         sum(n in set(_NUMBER.findall(sentence)) for n in numbers) / len(numbers) if numbers else 0.0,
         sum(n in set(_NUMBER.findall(passage)) for n in numbers) / len(numbers) if numbers else 0.0,
         float(len(ptoks)),
+        entity_share(question, f"{title} {passage}"),
     ]
 
 
@@ -123,6 +159,7 @@ LEXICAL = (
     "sent_num",
     "pass_num",
     "length",
+    "entity",
 )
 
 
@@ -288,6 +325,17 @@ def base_weighted(pool: Pool, a: float = 0.4, w: float = 0.2) -> np.ndarray:
     return a * c["passage"].astype(np.float64) + (1 - a) * c["sentence"] + w * c["bm25_frac"]
 
 
+def document_max(pool: Pool, scores: np.ndarray, beta: float) -> np.ndarray:
+    """Each candidate's score plus `beta` times the best score of its document's candidates."""
+    out = scores.copy()
+    for g in pool.groups:
+        _, inv = np.unique(pool.c["doc"][g], return_inverse=True)
+        best = np.full(inv.max() + 1, -np.inf)
+        np.maximum.at(best, inv, scores[g])
+        out[g] = scores[g] + beta * best[inv]
+    return out
+
+
 def formulas() -> dict[str, Callable[[Pool], np.ndarray]]:
     f: dict[str, Callable[[Pool], np.ndarray]] = {}
     f["hybrid-rrf"] = lambda p: rrf_part(p.c["dense_rank"], 60) + rrf_part(p.c["bm25_rank"], 60)
@@ -362,6 +410,21 @@ def formulas() -> dict[str, Callable[[Pool], np.ndarray]]:
     f["weighted + 0.05*sent_cover + 0.05*cover"] = lambda p: (
         base_weighted(p) + 0.05 * p.c["sent_cover"] + 0.05 * p.c["cover"]
     )
+    # Term coverage of the passage's own text (`cover`; what `hybrid-coverage` computes),
+    # the grid the weight was chosen on, with exact entity matching and a document prior.
+    for wt in (0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.175, 0.2, 0.25):
+        f[f"weighted + {wt}*cover (grid)"] = lambda p, wt=wt: base_weighted(p) + wt * p.c["cover"]
+    for wt in (0.03, 0.05, 0.1, 0.15, 0.2):
+        f[f"weighted + {wt}*entity"] = lambda p, wt=wt: base_weighted(p) + wt * p.c["entity"]
+    for wt in (0.05, 0.1):
+        f[f"weighted + 0.125*cover + {wt}*entity"] = lambda p, wt=wt: (
+            base_weighted(p) + 0.125 * p.c["cover"] + wt * p.c["entity"]
+        )
+    for beta in (0.1, 0.2, 0.3, 0.5):
+        f[f"weighted + {beta}*document max"] = lambda p, beta=beta: document_max(p, base_weighted(p), beta)
+    f["weighted + 0.125*cover + 0.3*document max"] = lambda p: document_max(
+        p, base_weighted(p) + 0.125 * p.c["cover"], 0.3
+    )
     # Passage-length prior.
     for wt in (0.01, 0.02):
         f[f"weighted + {wt}*log(length)"] = lambda p, wt=wt: base_weighted(p) + wt * np.log1p(p.c["length"])
@@ -374,7 +437,7 @@ def evaluate(pools: list[Pool], only: list[str] | None = None) -> None:
     names = [p.name for p in pools]
     results = {}
     for fname, fn in fs.items():
-        if only and fname not in only:
+        if only and fname not in only and fname not in ("hybrid-rrf", "hybrid (weighted a=.4 w=.2)"):
             continue
         results[fname] = {p.name: _metrics(p, fn(p)) for p in pools}
     key = {p.name: ("nDCG@10" if p.beir else "MRR@10") for p in pools}
@@ -382,15 +445,17 @@ def evaluate(pools: list[Pool], only: list[str] | None = None) -> None:
     header = (
         "| formula | "
         + " | ".join(f"{n} R@1 / R@5 / MRR@10 / nDCG@10" for n in names)
-        + " | worst Δ vs RRF |"
+        + " | worst Δ vs RRF | worst Δ vs weighted |"
     )
     print(header)
-    print("|---" * (len(names) + 2) + "|")
+    print("|---" * (len(names) + 3) + "|")
+    base = results["hybrid (weighted a=.4 w=.2)"]
     rows = []
     for fname, per in results.items():
         worst = min(per[n][key[n]] - ref[n][key[n]] for n in names)
         cells = [" / ".join(f"{per[n][m]:.3f}" for m in ("R@1", "R@5", "MRR@10", "nDCG@10")) for n in names]
-        rows.append((worst, f"| {fname} | " + " | ".join(cells) + f" | {worst:+.3f} |"))
+        worst_base = min(per[n][key[n]] - base[n][key[n]] for n in names)
+        rows.append((worst, f"| {fname} | " + " | ".join(cells) + f" | {worst:+.3f} | {worst_base:+.3f} |"))
     for _, line in rows:
         print(line)
     print("\nvalidation (compare with qa eval on the same split):")

@@ -29,11 +29,19 @@ def _stem(words: list[str]) -> list[str]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased, stop words removed, Snowball-stemmed word tokens."""
+    """Lower-cased, stop words removed, Snowball-stemmed word tokens.
+
+    A stop word written in capitals is an acronym, not a function word, and is kept:
+    "US" (the country), "IT", "NO" (nitric oxide), "IS" (immunosuppressive).
+    """
     global _stopwords
     if _stopwords is None:
         _stopwords = frozenset(_bm25s_stopwords())
-    words = [w for w in _WORD.findall(text.lower()) if w not in _stopwords]
+    words = []
+    for w in _WORD.findall(text):
+        lw = w.lower()
+        if lw not in _stopwords or w.isupper():
+            words.append(lw)
     return _stem(words)
 
 

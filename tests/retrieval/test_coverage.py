@@ -69,9 +69,9 @@ def test_terms_repeat_once(index: Index) -> None:
 def test_top_k_is_that_of_scoring_every_candidate(index: Index, fake_embedder) -> None:
     # Coverage is computed only for rows that can reach the top k; the top k must be the
     # first k of a search that scores every candidate.
-    from qa.retrieval import Retriever
+    from qa.retrieval import COVERAGE_WEIGHT, Retriever
 
-    retriever = Retriever(index, embedder=fake_embedder, threshold=None)
+    retriever = Retriever(index, embedder=fake_embedder, threshold=None, coverage_weight=COVERAGE_WEIGHT)
     n = len(index.passages)
     for q in ("rocket engine thrust", "orbital velocity of a rocket", "cats and bread"):
         full = retriever.search(q, k=n, mode="hybrid")
@@ -82,8 +82,11 @@ def test_top_k_is_that_of_scoring_every_candidate(index: Index, fake_embedder) -
             assert all("coverage" in h.scores for h in top)
 
 
-def test_top_k_pruning_is_exact_on_the_seeds(seed_retriever) -> None:
+def test_top_k_pruning_is_exact_on_the_seeds(seed_retriever, real_embedder) -> None:
     # The real model and index: 68 passages, so k=3 prunes most candidates.
+    from qa.retrieval import COVERAGE_WEIGHT, Retriever
+
+    seed_retriever = Retriever(seed_retriever.index, embedder=real_embedder, coverage_weight=COVERAGE_WEIGHT)
     questions = [
         "How many US soldiers died in May?",
         "What did the resistance distribute in Baghdad?",

@@ -2,7 +2,7 @@
 
 The golden file was recorded with the pre-refactor `qa.retrieval` on the `corpus`
 fixture and the FakeEmbedder, before the term-coverage rerank signal (issue #13); it
-pins the weighted rerank (`coverage_weight=0`, the `hybrid-weighted` configuration).
+pins the weighted rerank without it (`coverage_weight=0`, the default).
 Regenerate it (only for an intended change of
 behaviour) with `QA_REGEN_GOLDEN=1 pytest tests/retrieval/test_golden.py`.
 """

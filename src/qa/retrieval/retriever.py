@@ -38,9 +38,10 @@ logger = logging.getLogger(__name__)
 # of four collections pooled, eval/scripts/abstention.py --fit, issue #13).
 DENSE_WEIGHT = 0.4
 BM25_WEIGHT = 0.2
-# Weight of the share of question terms found in the passage's own text (issue #13:
-# chosen on the train splits of four collections, eval/scripts/ranking.py; 0.05-0.175
-# is no worse than 0 on any of them, 0.2 loses a seeds question; docs/QUALITY.md).
+# Weight of term coverage (the share of question terms in the passage's own text) in the
+# `hybrid-coverage` configuration (issue #13: chosen on the train splits of four
+# collections, no worse than 0 on any; it did not hold on their test splits, so the
+# default rerank does not use it: `coverage_weight=0`; docs/QUALITY.md).
 COVERAGE_WEIGHT = 0.125
 DEFAULT_THRESHOLD: float | None = 0.32
 
@@ -60,7 +61,7 @@ class Retriever:
         dense_weight: weight of the passage cosine against the best-sentence cosine.
         bm25_weight: weight of the BM25 score divided by the query's best BM25 score.
         coverage_weight: weight of the share of the question's terms found in the
-            passage (0: the weighted rerank of the earlier default, `hybrid-weighted`).
+            passage's text (default 0: not used; `COVERAGE_WEIGHT` for `hybrid-coverage`).
         threshold: abstain when the best sentence cosine is below it (None: never).
         followup_rule: when a question with history does not stand alone.
         context_weights: how much of the earlier turns a follow-up is searched with.
@@ -78,7 +79,7 @@ class Retriever:
         rerank: bool | None = None,
         dense_weight: float = DENSE_WEIGHT,
         bm25_weight: float = BM25_WEIGHT,
-        coverage_weight: float = COVERAGE_WEIGHT,
+        coverage_weight: float = 0.0,
         threshold: float | None = DEFAULT_THRESHOLD,
         followup_rule: FollowupRule = DEFAULT_RULE,
         context_weights: ContextWeights = DEFAULT_WEIGHTS,

@@ -88,7 +88,7 @@ def rerank_scores(
     All signals are comparable across queries: cosines as they are, BM25 already
     divided by the query's best BM25 score (see `bm25_fractions`), coverage a share
     of the question's terms (see `BM25Index.coverage`). With `c = 0` (or no coverage)
-    this is the weighted rerank of the earlier default (`hybrid-weighted`).
+    this is the default weighted rerank.
 
     Args:
         passage: cosine of each candidate passage with the question.
