@@ -89,3 +89,16 @@ def test_no_terms_or_no_rows_give_zeros(bm25: BM25Index) -> None:
     assert bm25.coverage("the of and", [0, 1]).tolist() == [0.0, 0.0]
     out = bm25.coverage("rocket", [])
     assert isinstance(out, np.ndarray) and out.shape == (0,)
+
+
+def test_capitalised_stop_words_are_kept_as_acronyms() -> None:
+    # "it", "is", "no" are stop words; written in capitals they are names (IT, IS therapy, NO).
+    assert tokenize("Is it the IT staff? NO reply, and no IS therapy.") == [
+        "it",
+        "staff",
+        "no",
+        "repli",
+        "is",
+        "therapi",
+    ]
+    assert tokenize("The cat is on the mat") == ["cat", "mat"]
