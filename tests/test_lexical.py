@@ -1,4 +1,4 @@
-"""BM25 (qa.lexical): a saved index read without bm25s scores exactly as bm25s does."""
+"""BM25 (qa.lexical): a saved index read without bm25s scores exactly as bm25s does; term coverage."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from qa.lexical import BM25Index, SavedBM25, tokenize
 
@@ -56,3 +57,48 @@ def test_building_from_ids_scores_as_bm25s_does_from_tokens(tmp_path: Path) -> N
     for query in ["sleeping cats", "rocket rocket engine thrust", "bread oven cat"]:
         expected = theirs.get_scores_from_ids(theirs.get_tokens_ids(tokenize(query)))
         assert np.array_equal(ours.scores(query), expected), query
+
+
+COVERAGE_TEXTS = [
+    "The rocket engine burns liquid propellant.",
+    "Bread dough rises because yeast ferments sugar.",
+    "Rockets need thrust; engines give it.",
+    "",
+]
+
+
+@pytest.fixture(scope="module")
+def bm25() -> BM25Index:
+    return BM25Index.build(COVERAGE_TEXTS)
+
+
+def test_coverage_counts_distinct_stemmed_terms(bm25: BM25Index) -> None:
+    # Terms: rocket, engin, thrust (stemmed; "the" is a stop word).
+    got = bm25.coverage("the rocket engine thrust", [0, 1, 2, 3])
+    assert got == pytest.approx([2 / 3, 0.0, 1.0, 0.0])
+    # A repeated term counts once.
+    assert bm25.coverage("rocket rocket engines", [0]) == pytest.approx([1.0])
+
+
+def test_unknown_terms_count_in_the_denominator(bm25: BM25Index) -> None:
+    assert bm25.coverage("rocket zebra", [0, 2]) == pytest.approx([0.5, 0.5])
+    assert bm25.coverage("zebra quantum", [0, 1]).tolist() == [0.0, 0.0]
+
+
+def test_no_terms_or_no_rows_give_zeros(bm25: BM25Index) -> None:
+    assert bm25.coverage("the of and", [0, 1]).tolist() == [0.0, 0.0]
+    out = bm25.coverage("rocket", [])
+    assert isinstance(out, np.ndarray) and out.shape == (0,)
+
+
+def test_capitalised_stop_words_are_kept_as_acronyms() -> None:
+    # "it", "is", "no" are stop words; written in capitals they are names (IT, IS therapy, NO).
+    assert tokenize("Is it the IT staff? NO reply, and no IS therapy.") == [
+        "it",
+        "staff",
+        "no",
+        "repli",
+        "is",
+        "therapi",
+    ]
+    assert tokenize("The cat is on the mat") == ["cat", "mat"]

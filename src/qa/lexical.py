@@ -29,11 +29,19 @@ def _stem(words: list[str]) -> list[str]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased, stop words removed, Snowball-stemmed word tokens."""
+    """Lower-cased, stop words removed, Snowball-stemmed word tokens.
+
+    A stop word written in capitals is an acronym, not a function word, and is kept:
+    "US" (the country), "IT", "NO" (nitric oxide), "IS" (immunosuppressive).
+    """
     global _stopwords
     if _stopwords is None:
         _stopwords = frozenset(_bm25s_stopwords())
-    words = [w for w in _WORD.findall(text.lower()) if w not in _stopwords]
+    words = []
+    for w in _WORD.findall(text):
+        lw = w.lower()
+        if lw not in _stopwords or w.isupper():
+            words.append(lw)
     return _stem(words)
 
 
@@ -88,6 +96,33 @@ class BM25Index:
         if not ids:
             return None
         return self._model.get_scores_from_ids(ids)
+
+    def term_hits(self, terms: Sequence[str], rows: Sequence[int]) -> np.ndarray:
+        """Which of `terms` (already tokenized) each of `rows` holds: bool (len(rows), len(terms)).
+
+        Read from the score matrix's columns, so no text is tokenized; a term the index
+        has never seen matches no row.
+        """
+        out = np.zeros((len(rows), len(terms)), dtype=bool)
+        if not len(terms) or self.size == 0 or not len(rows):
+            return out
+        sparse = self._model.scores
+        indptr, indices = sparse["indptr"], sparse["indices"]
+        wanted = np.asarray(rows, dtype=np.int64)
+        vocab = self._model.get_tokens_ids
+        for j, term in enumerate(terms):
+            ids = vocab([term])
+            if ids:
+                out[:, j] = np.isin(wanted, indices[indptr[ids[0]] : indptr[ids[0] + 1]])
+        return out
+
+    def coverage(self, query: str, rows: Sequence[int]) -> np.ndarray:
+        """Share of the question's distinct terms that occur in each of `rows`' BM25 text
+        (passage and context; float64, 0..1). All zeros when the question has no term."""
+        terms = list(dict.fromkeys(tokenize(query)))
+        if not terms:
+            return np.zeros(len(rows), dtype=np.float64)
+        return self.term_hits(terms, rows).sum(axis=1, dtype=np.float64) / len(terms)
 
     def search(self, query: str, n: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-n (scores, rows) for one query, best first; rows with score 0 are dropped."""

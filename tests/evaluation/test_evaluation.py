@@ -70,7 +70,7 @@ def test_configuration_registry_is_extensible_and_rejects_unknown_names() -> Non
     assert [c.name for c in parse_configurations("dense, bm25,hybrid,dense")] == ["dense", "bm25", "hybrid"]
     with pytest.raises(
         ConfigError,
-        match=r"unknown configuration 'rerank'; choose among \['bm25', 'dense', 'hybrid', 'hybrid-rrf'",
+        match=r"unknown configuration 'rerank'; choose among \['bm25', 'dense', 'hybrid', 'hybrid-coverage', 'hybrid-rrf'",
     ):
         parse_configurations("rerank")
     register_configuration("hybrid-deep", mode="hybrid", depth=300)

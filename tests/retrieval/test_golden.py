@@ -1,7 +1,9 @@
 """Regression: every retrieval mode gives the hits, scores, ranks, highlights and confidence recorded before the retrieval/ split.
 
 The golden file was recorded with the pre-refactor `qa.retrieval` on the `corpus`
-fixture and the FakeEmbedder. Regenerate it (only for an intended change of
+fixture and the FakeEmbedder, before the term-coverage rerank signal (issue #13); it
+pins the weighted rerank without it (`coverage_weight=0`, the default).
+Regenerate it (only for an intended change of
 behaviour) with `QA_REGEN_GOLDEN=1 pytest tests/retrieval/test_golden.py`.
 """
 
@@ -76,7 +78,7 @@ def _record(corpus: Path, tmp_path: Path, fake_embedder) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, settings in SETTINGS.items():
         build_index(corpus, tmp_path / name, embedder=fake_embedder, settings=settings)
-        retriever = Retriever(Index.load(tmp_path / name), embedder=fake_embedder)
+        retriever = Retriever(Index.load(tmp_path / name), embedder=fake_embedder, coverage_weight=0.0)
         for variant in VARIANTS:
             for k in (2, 10):
                 key = f"{name}/{variant['mode']}/rerank={variant['rerank']}/highlight={variant['highlight']}"

@@ -10,7 +10,8 @@ import pytest
 from qa.errors import CitationError, ConfigError
 from qa.index import Index
 from qa.indexing import build_index
-from qa.retrieval import Retriever
+from qa.retrieval import COVERAGE_WEIGHT, Retriever
+from qa.retrieval.coverage import term_coverage
 
 
 @pytest.fixture
@@ -26,7 +27,11 @@ def test_every_mode_returns_the_same_hit_shape(retriever: Retriever, mode: str) 
     assert [h.rank for h in hits] == list(range(1, len(hits) + 1))
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
-    expected = {"dense": {"dense"}, "bm25": {"bm25"}, "hybrid": {"dense", "bm25", "sentence", "rerank"}}[mode]
+    expected = {
+        "dense": {"dense"},
+        "bm25": {"bm25"},
+        "hybrid": {"dense", "bm25", "sentence", "rerank"},
+    }[mode]
     assert expected <= set(hits[0].scores)
     if mode == "hybrid":
         # Hybrid reranks the fused candidates by passage, best sentence and BM25 scores.
@@ -42,15 +47,42 @@ def test_plain_rrf_hybrid_without_rerank(retriever: Retriever) -> None:
     assert hits[0].score == pytest.approx(expected)
 
 
-def test_rerank_score_is_the_documented_weighted_sum(retriever: Retriever) -> None:
+def test_rerank_with_coverage_is_the_documented_weighted_sum(retriever: Retriever) -> None:
     q = "rocket engine thrust propellant"
     bm25 = retriever.index.bm25.scores(q)
+    retriever.coverage_weight = COVERAGE_WEIGHT  # the hybrid-coverage configuration
     hits = retriever.search(q, k=5, mode="hybrid")
     for h in hits:
         s = h.scores
+        row = retriever.index.row_of(h.passage_id)
+        b = bm25[row] / bm25.max()
+        (c,) = term_coverage(retriever.index, q, [row])
+        assert s["coverage"] == pytest.approx(c)
+        a, w, cw = retriever.dense_weight, retriever.bm25_weight, retriever.coverage_weight
+        want = a * s["dense"] + (1 - a) * s["sentence"] + w * b + cw * c
+        assert s["rerank"] == pytest.approx(want, abs=1e-5)
+
+
+def test_default_rerank_is_the_weighted_sum_without_coverage(retriever: Retriever) -> None:
+    q = "rocket engine thrust propellant"
+    assert retriever.coverage_weight == 0.0
+    hits = retriever.search(q, k=5, mode="hybrid")
+    bm25 = retriever.index.bm25.scores(q)
+    for h in hits:
+        s = h.scores
+        assert "coverage" not in s
         b = bm25[retriever.index.row_of(h.passage_id)] / bm25.max()
         a, w = retriever.dense_weight, retriever.bm25_weight
         assert s["rerank"] == pytest.approx(a * s["dense"] + (1 - a) * s["sentence"] + w * b, abs=1e-5)
+
+
+def test_dense_rerank_uses_no_lexical_signal(retriever: Retriever) -> None:
+    hits = retriever.search("rocket engine thrust propellant", k=3, mode="dense", rerank=True)
+    for h in hits:
+        s = h.scores
+        assert "coverage" not in s
+        a = retriever.dense_weight
+        assert s["rerank"] == pytest.approx(a * s["dense"] + (1 - a) * s["sentence"], abs=1e-5)
 
 
 def test_search_is_search_many_first(retriever: Retriever) -> None:

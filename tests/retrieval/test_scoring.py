@@ -83,3 +83,33 @@ def test_add_fused_records_under_fused() -> None:
     table = {1: {"dense": 0.7}, 2: {"bm25": 3.0}}
     assert add_fused(table, {2: 0.5, 1: 0.25}) == {2: 0.5, 1: 0.25}
     assert table == {1: {"dense": 0.7, "fused": 0.25}, 2: {"bm25": 3.0, "fused": 0.5}}
+
+
+def test_rerank_scores_add_weighted_coverage() -> None:
+    passage, sentence, bm25 = np.array([0.5, 0.2]), np.array([0.6, 0.9]), np.array([1.0, 0.0])
+    cov = np.array([0.0, 1.0])
+    base = rerank_scores(passage, sentence, bm25, dense_weight=0.4, bm25_weight=0.2)
+    got = rerank_scores(
+        passage, sentence, bm25, dense_weight=0.4, bm25_weight=0.2, coverage=cov, coverage_weight=0.15
+    )
+    assert got == pytest.approx(base + 0.15 * cov)
+    assert got[1] == pytest.approx(0.4 * 0.2 + 0.6 * 0.9 + 0.15)
+    # No coverage, or a zero weight: the weighted rerank unchanged.
+    same = rerank_scores(
+        passage, sentence, bm25, dense_weight=0.4, bm25_weight=0.2, coverage=cov, coverage_weight=0
+    )
+    assert same == pytest.approx(base)
+
+
+def test_add_rerank_records_coverage_only_when_used() -> None:
+    rows = [3, 5]
+    used = RerankSignals(
+        rows, np.array([0.1, 0.2]), np.array([0.3, 0.4]), np.array([1.0, 2.0]), np.array([0.5, 1.0])
+    )
+    table: dict[int, dict[str, float]] = {3: {}, 5: {"dense": 0.25}}
+    add_rerank(table, used)
+    assert table[3]["coverage"] == 0.5 and table[5]["coverage"] == 1.0
+    unused = RerankSignals(rows, np.array([0.1, 0.2]), np.array([0.3, 0.4]), np.array([1.0, 2.0]))
+    table2: dict[int, dict[str, float]] = {3: {}, 5: {}}
+    add_rerank(table2, unused)
+    assert "coverage" not in table2[3]

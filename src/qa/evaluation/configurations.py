@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from qa.errors import ConfigError
-from qa.retrieval import Retriever
+from qa.retrieval import COVERAGE_WEIGHT, Retriever
 
 __all__ = ["CONFIGURATIONS", "Configuration", "configure", "parse_configurations", "register_configuration"]
 
@@ -15,6 +15,8 @@ CONFIGURATIONS: dict[str, dict[str, Any]] = {
     "dense": {"mode": "dense"},
     "bm25": {"mode": "bm25"},
     "hybrid": {"mode": "hybrid"},  # the product default: reranked when the index has sentence vectors
+    # The weighted rerank plus term coverage (issue #13; won on train, not on test).
+    "hybrid-coverage": {"mode": "hybrid", "coverage_weight": COVERAGE_WEIGHT},
     "hybrid-rrf": {"mode": "hybrid", "rerank": False},  # plain reciprocal rank fusion
 }
 

@@ -9,6 +9,6 @@ highlights and builds the hits.
 from __future__ import annotations
 
 from qa.retrieval.filters import Filter
-from qa.retrieval.retriever import BM25_WEIGHT, DEFAULT_THRESHOLD, DENSE_WEIGHT, Retriever
+from qa.retrieval.retriever import BM25_WEIGHT, COVERAGE_WEIGHT, DEFAULT_THRESHOLD, DENSE_WEIGHT, Retriever
 
-__all__ = ["BM25_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Filter", "Retriever"]
+__all__ = ["BM25_WEIGHT", "COVERAGE_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Filter", "Retriever"]

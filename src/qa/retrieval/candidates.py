@@ -42,11 +42,13 @@ class Candidates:
         query_vector: the question's embedding, or None when nothing needs it.
         ranked: signal name (`dense`, `bm25`) -> (scores, rows), best first.
         bm25: every row's BM25 score (None if not computed or no query term is indexed).
+        question: the question's own text (without earlier turns), for lexical rerank signals.
     """
 
     query_vector: np.ndarray | None
     ranked: dict[str, Ranked] = field(default_factory=dict)
     bm25: np.ndarray | None = None
+    question: str = ""
 
 
 def dense_candidates(index: Index, query_vectors: np.ndarray, depth: int) -> list[Ranked]:
@@ -188,7 +190,11 @@ def collect(
     )
     out = []
     for qi in range(len(questions)):
-        c = Candidates(query_vector=None if query_vectors is None else query_vectors[qi], bm25=full[qi])
+        c = Candidates(
+            query_vector=None if query_vectors is None else query_vectors[qi],
+            bm25=full[qi],
+            question=questions[qi],
+        )
         if dense:
             c.ranked["dense"] = dense[qi]
         if wants_bm25:

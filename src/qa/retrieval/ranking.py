@@ -11,6 +11,7 @@ from qa.config import RetrievalMode
 from qa.embedding import Embedder
 from qa.index import Index
 from qa.retrieval.candidates import Candidates, passage_cosines
+from qa.retrieval.coverage import term_coverage
 from qa.retrieval.hits import (
     SentenceMatch,
     build_hits,
@@ -47,11 +48,12 @@ class Plan:
 
 @dataclass(frozen=True)
 class Weights:
-    """The retriever's fusion weights: passage vs best-sentence cosine, BM25, the RRF constant."""
+    """The retriever's fusion weights: passage vs best-sentence cosine, BM25, term coverage, the RRF constant."""
 
     dense: float
     bm25: float
     rrf_k: int
+    coverage: float = 0.0
 
 
 def rank_candidates(
@@ -113,7 +115,7 @@ def _score(
     """
     if plan.rerank and matches:
         return add_rerank(
-            table, _rerank(index, found, rows, matches, mode=plan.mode, weights=weights)
+            table, _rerank(index, found, rows, matches, mode=plan.mode, weights=weights, k=plan.k)
         ), "rerank"
     final_rank = "fused" if plan.mode is RetrievalMode.HYBRID or plan.rerank else None
     if plan.mode is RetrievalMode.HYBRID:
@@ -131,8 +133,13 @@ def _rerank(
     *,
     mode: RetrievalMode,
     weights: Weights,
+    k: int,
 ) -> RerankSignals:
-    """The weighted rerank of `rows` and the passage and sentence cosines it used."""
+    """The rerank of `rows` and the passage and sentence cosines (and term coverage) it used.
+
+    BM25 and term coverage are lexical signals: a dense-only rerank uses neither. `k`:
+    how many rows the caller keeps (coverage is computed only where it can matter).
+    """
     if found.query_vector is None:
         raise ValueError("reranking needs the question vector")
     passage = passage_cosines(index, found.query_vector, rows)
@@ -140,11 +147,26 @@ def _rerank(
         [matches[row][0] if row in matches else float(passage[i]) for i, row in enumerate(rows)],
         dtype=np.float64,
     )
+    lexical = mode is not RetrievalMode.DENSE
     scores = rerank_scores(
         passage,
         sentence,
         bm25_fractions(found.bm25, rows),
         dense_weight=weights.dense,
-        bm25_weight=weights.bm25 if mode is not RetrievalMode.DENSE else 0.0,
+        bm25_weight=weights.bm25 if lexical else 0.0,
     )
-    return RerankSignals(rows=rows, passage=passage, sentence=sentence, rerank=scores)
+    coverage = None
+    if lexical and weights.coverage > 0 and found.question:
+        # Coverage adds at most `weights.coverage`: a row whose score stays below the k-th
+        # best even with all of it cannot reach the top k, so it is not tokenized. The top
+        # k (and their ranks) are exactly those of scoring every row; a skipped row keeps
+        # its score without coverage, and no `coverage` in its score table (NaN here).
+        coverage = np.full(len(rows), np.nan)
+        if len(rows) > k:
+            kth = np.partition(scores, len(rows) - k)[len(rows) - k]
+            near = np.flatnonzero(scores + weights.coverage >= kth)
+        else:
+            near = np.arange(len(rows))
+        coverage[near] = term_coverage(index, found.question, [rows[i] for i in near])
+        scores = scores + weights.coverage * np.nan_to_num(coverage, nan=0.0)
+    return RerankSignals(rows=rows, passage=passage, sentence=sentence, rerank=scores, coverage=coverage)

@@ -29,7 +29,7 @@ from qa.retrieval.ranking import Plan, Weights, rank_candidates
 from qa.storage import CURRENT, IndexStore
 from qa.types import Answer, Hit
 
-__all__ = ["BM25_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Retriever"]
+__all__ = ["BM25_WEIGHT", "COVERAGE_WEIGHT", "DEFAULT_THRESHOLD", "DENSE_WEIGHT", "Retriever"]
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,11 @@ logger = logging.getLogger(__name__)
 # of four collections pooled, eval/scripts/abstention.py --fit, issue #13).
 DENSE_WEIGHT = 0.4
 BM25_WEIGHT = 0.2
+# Weight of term coverage (the share of question terms in the passage's own text) in the
+# `hybrid-coverage` configuration (issue #13: chosen on the train splits of four
+# collections, no worse than 0 on any; it did not hold on their test splits, so the
+# default rerank does not use it: `coverage_weight=0`; docs/QUALITY.md).
+COVERAGE_WEIGHT = 0.125
 DEFAULT_THRESHOLD: float | None = 0.32
 
 
@@ -55,6 +60,8 @@ class Retriever:
             when the index holds sentence vectors).
         dense_weight: weight of the passage cosine against the best-sentence cosine.
         bm25_weight: weight of the BM25 score divided by the query's best BM25 score.
+        coverage_weight: weight of the share of the question's terms found in the
+            passage's text (default 0: not used; `COVERAGE_WEIGHT` for `hybrid-coverage`).
         threshold: abstain when the best sentence cosine is below it (None: never).
         followup_rule: when a question with history does not stand alone.
         context_weights: how much of the earlier turns a follow-up is searched with.
@@ -72,6 +79,7 @@ class Retriever:
         rerank: bool | None = None,
         dense_weight: float = DENSE_WEIGHT,
         bm25_weight: float = BM25_WEIGHT,
+        coverage_weight: float = 0.0,
         threshold: float | None = DEFAULT_THRESHOLD,
         followup_rule: FollowupRule = DEFAULT_RULE,
         context_weights: ContextWeights = DEFAULT_WEIGHTS,
@@ -84,6 +92,7 @@ class Retriever:
         self.rerank = rerank
         self.dense_weight = dense_weight
         self.bm25_weight = bm25_weight
+        self.coverage_weight = coverage_weight
         self.threshold = threshold
         self.followup_rule = followup_rule
         self.context_weights = context_weights
@@ -290,7 +299,9 @@ class Retriever:
             contexts=contexts,
             allowed=allowed,
         )
-        weights = Weights(dense=self.dense_weight, bm25=self.bm25_weight, rrf_k=self.rrf_k)
+        weights = Weights(
+            dense=self.dense_weight, bm25=self.bm25_weight, rrf_k=self.rrf_k, coverage=self.coverage_weight
+        )
         return [
             rank_candidates(index, candidates, plan, weights, embedder=lambda: self.embedder)
             for candidates in found

@@ -80,11 +80,15 @@ def rerank_scores(
     *,
     dense_weight: float,
     bm25_weight: float,
+    coverage: np.ndarray | None = None,
+    coverage_weight: float = 0.0,
 ) -> np.ndarray:
-    """The weighted rerank: score = a * cos(passage) + (1 - a) * best_sentence + w * bm25 / max_bm25.
+    """The rerank: score = a * cos(passage) + (1 - a) * best_sentence + w * bm25 / max_bm25 + c * coverage.
 
-    All three signals are comparable across queries: cosines as they are, BM25 already
-    divided by the query's best BM25 score (see `bm25_fractions`).
+    All signals are comparable across queries: cosines as they are, BM25 already
+    divided by the query's best BM25 score (see `bm25_fractions`), coverage a share
+    of the question's terms (see `BM25Index.coverage`). With `c = 0` (or no coverage)
+    this is the default weighted rerank.
 
     Args:
         passage: cosine of each candidate passage with the question.
@@ -92,39 +96,51 @@ def rerank_scores(
         bm25: each candidate's BM25 fraction.
         dense_weight: `a`.
         bm25_weight: `w`.
+        coverage: share of the question's distinct terms found in each candidate, or None.
+        coverage_weight: `c`.
 
     Returns:
         float64 scores, one per candidate.
     """
     a = dense_weight
-    return (
+    scores = (
         a * np.asarray(passage, dtype=np.float64)
         + (1 - a) * np.asarray(sentence, dtype=np.float64)
         + bm25_weight * np.asarray(bm25, dtype=np.float64)
     )
+    if coverage is not None and coverage_weight:
+        scores = scores + coverage_weight * np.asarray(coverage, dtype=np.float64)
+    return scores
 
 
 @dataclass(frozen=True)
 class RerankSignals:
-    """The weighted rerank of candidate `rows` and the cosines it used, aligned with `rows`."""
+    """The rerank of candidate `rows` and the signals it used, aligned with `rows`.
+
+    `coverage` is None when the rerank did not use term coverage, and NaN for a row it
+    was not computed for (a row that could not reach the top k with it).
+    """
 
     rows: Sequence[int]
     passage: np.ndarray
     sentence: np.ndarray
     rerank: np.ndarray
+    coverage: np.ndarray | None = None
 
 
 def add_rerank(table: dict[int, dict[str, float]], reranked: RerankSignals) -> dict[int, float]:
     """Record the rerank signals in each row's score table; return row -> rerank score.
 
     A row keeps the `dense` score of the vector search when it has one (else its exact
-    passage cosine), and gains `sentence` and `rerank`.
+    passage cosine), and gains `sentence`, `coverage` (when the rerank used it) and `rerank`.
     """
     final: dict[int, float] = {}
     for i, row in enumerate(reranked.rows):
         scores = table[row]
         scores.setdefault("dense", float(reranked.passage[i]))
         scores["sentence"] = float(reranked.sentence[i])
+        if reranked.coverage is not None and not np.isnan(reranked.coverage[i]):
+            scores["coverage"] = float(reranked.coverage[i])
         scores["rerank"] = final[row] = float(reranked.rerank[i])
     return final
 
