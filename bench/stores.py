@@ -190,6 +190,10 @@ def worker(args: argparse.Namespace) -> None:
     exact = np.load(args.gt)
     data_mb = rss_mb()
     folder = Path(args.folder)
+    if args.index_wait:
+        import qa.stores.milvus as milvus_store
+
+        milvus_store.INDEX_WAIT_SECONDS = args.index_wait
     res = measure(args.worker, args.kind, vectors, queries, exact, folder=folder, uri=args.uri or None)
     res["rss_data_mb"] = data_mb
     res["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -247,6 +251,8 @@ def run_one(store: str, kind: str, n: int, gt: Path, args: argparse.Namespace, s
         str(out),
     ]
     cap = args.hnsw_cap if (store == "lite" and kind == "hnsw") else args.cap
+    # A server's index build may use the whole cap: qa's own wait (10 min) is for users.
+    cmd += ["--index-wait", str(cap)]
     if server is not None:
         cmd = [*server.nsenter, *cmd, "--uri", server.uri, "--server-pgid", str(server.process.pid)]
     t0 = time.perf_counter()
@@ -354,6 +360,7 @@ def main() -> None:
     p.add_argument("--out", default=None, help=argparse.SUPPRESS)
     p.add_argument("--uri", default=None, help=argparse.SUPPRESS)
     p.add_argument("--server-pgid", type=int, default=0, help=argparse.SUPPRESS)
+    p.add_argument("--index-wait", type=float, default=0.0, help=argparse.SUPPRESS)
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
     if args.worker:
