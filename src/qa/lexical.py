@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["BM25Index", "tokenize", "top_rows"]
+__all__ = ["BM25Index", "distinct_terms", "tokenize", "top_rows"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +43,11 @@ def tokenize(text: str) -> list[str]:
         if lw not in _stopwords or w.isupper():
             words.append(lw)
     return _stem(words)
+
+
+def distinct_terms(text: str) -> list[str]:
+    """`tokenize`'s terms of `text`, each once, in order of first use."""
+    return list(dict.fromkeys(tokenize(text)))
 
 
 class BM25Index:
@@ -119,7 +124,7 @@ class BM25Index:
     def coverage(self, query: str, rows: Sequence[int]) -> np.ndarray:
         """Share of the question's distinct terms that occur in each of `rows`' BM25 text
         (passage and context; float64, 0..1). All zeros when the question has no term."""
-        terms = list(dict.fromkeys(tokenize(query)))
+        terms = distinct_terms(query)
         if not terms:
             return np.zeros(len(rows), dtype=np.float64)
         return self.term_hits(terms, rows).sum(axis=1, dtype=np.float64) / len(terms)

@@ -15,14 +15,12 @@ from functools import lru_cache
 import numpy as np
 
 from qa.index import Index
-from qa.lexical import tokenize
+from qa.lexical import distinct_terms, tokenize
 
 __all__ = ["question_terms", "term_coverage"]
 
-
-def question_terms(question: str) -> list[str]:
-    """The question's distinct BM25 terms, in order of first use."""
-    return list(dict.fromkeys(tokenize(question)))
+# The question's distinct BM25 terms, in order of first use.
+question_terms = distinct_terms
 
 
 @lru_cache(maxsize=4096)

@@ -148,13 +148,9 @@ def _rerank(
         dtype=np.float64,
     )
     lexical = mode is not RetrievalMode.DENSE
-    scores = rerank_scores(
-        passage,
-        sentence,
-        bm25_fractions(found.bm25, rows),
-        dense_weight=weights.dense,
-        bm25_weight=weights.bm25 if lexical else 0.0,
-    )
+    fractions = bm25_fractions(found.bm25, rows)
+    bm25_weight = weights.bm25 if lexical else 0.0
+    scores = rerank_scores(passage, sentence, fractions, dense_weight=weights.dense, bm25_weight=bm25_weight)
     coverage = None
     if lexical and weights.coverage > 0 and found.question:
         # Coverage adds at most `weights.coverage`: a row whose score stays below the k-th
@@ -168,5 +164,13 @@ def _rerank(
         else:
             near = np.arange(len(rows))
         coverage[near] = term_coverage(index, found.question, [rows[i] for i in near])
-        scores = scores + weights.coverage * np.nan_to_num(coverage, nan=0.0)
+        scores = rerank_scores(
+            passage,
+            sentence,
+            fractions,
+            dense_weight=weights.dense,
+            bm25_weight=bm25_weight,
+            coverage=np.nan_to_num(coverage, nan=0.0),
+            coverage_weight=weights.coverage,
+        )
     return RerankSignals(rows=rows, passage=passage, sentence=sentence, rerank=scores, coverage=coverage)
